@@ -1,0 +1,7 @@
+"""optout-audit: crawl lists of websites and report how they reserve their rights against AI training."""
+
+__version__ = "0.1.0"
+PROJECT_URL = "https://github.com/optout-audit/optout-audit"
+USER_AGENT = f"optout-audit/{__version__} (+{PROJECT_URL})"
+#: The product token other sites' robots.txt files name us by.
+PRODUCT_TOKEN = "optout-audit"
