@@ -1,0 +1,128 @@
+"""``optout-audit``: crawl a URL list, rebuild reports, run the demo.
+
+    optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume]
+    optout-audit report RUN_DIR
+    optout-audit demo [--out DIR]
+
+Mistakes the user can fix (a missing file, an unreadable list, a run folder in use) print one
+line on stderr and exit with code 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from optout_audit import __version__
+
+from optout_audit.errors import UsageError
+
+EXIT_USAGE = 2
+
+
+def _default_out() -> Path:
+    return Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optout-audit", description="Audit websites' machine-readable reservations against AI training."
+    )
+    parser.add_argument("--version", action="version", version=f"optout-audit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    crawl = commands.add_parser("crawl", help="audit every site of a URL list and write the reports")
+    crawl.add_argument("input", type=Path, help="text list, CSV with url/domain column, or Tranco rank,domain")
+    crawl.add_argument("--out", type=Path, help="run folder (default: reports/<UTC timestamp>/)")
+    crawl.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
+    crawl.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds per request (default 20)")
+    crawl.add_argument("--concurrency", type=_positive_int, default=64, help="requests in flight (default 64)")
+    crawl.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    crawl.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
+
+    report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
+    report.add_argument("run_dir", type=Path)
+
+    demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
+    demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "crawl":
+            return _crawl(args)
+        if args.command == "report":
+            return _report(args.run_dir)
+        if args.command == "demo":
+            return _demo(args)
+    except UsageError as exc:
+        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_USAGE
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    from optout_audit.run import CrawlOptions, run_crawl
+
+    options = CrawlOptions(
+        input=args.input,
+        out=args.out or _default_out(),
+        hosts_file=args.hosts_file,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        resume=args.resume,
+        log_level=args.log_level,
+    )
+    run_dir = run_crawl(options)
+    _print_summary(run_dir)
+    return 0
+
+
+def _report(run_dir: Path) -> int:
+    from optout_audit.report import build_reports
+
+    if not (run_dir / "audit.jsonl").is_file():
+        raise UsageError(f"{run_dir} has no audit.jsonl")
+    build_reports(run_dir)
+    _print_summary(run_dir)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from optout_audit.run import run_demo
+
+    out = args.out or Path("reports") / ("demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    run_dir = run_demo(out)
+    _print_summary(run_dir)
+    return 0
+
+
+def _print_summary(run_dir: Path) -> None:
+    summary = run_dir / "summary.csv"
+    print(f"reports written to {run_dir}/")
+    if summary.is_file():
+        for line in summary.read_text("utf-8").splitlines()[1:]:
+            metric, _, value = line.partition(",")
+            print(f"  {metric:<24} {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""Evidence -> the domain verdict (DESIGN.md "Per domain"), and robots.txt -> per-agent results.
+
+``reserves_ai_training``:
+
+* ``yes``: a site-wide reservation: a training agent fully disallowed by name; ``noai`` /
+  ``noimageai``; an effective ``tdm-reservation: 1`` for ``/``; Content-Signal ``ai-train=no``;
+  Content-Usage ``train-ai=n``; ``DisallowAITraining: /``; an ai.txt disallowing everything; or
+  every crawler disallowed (``*`` full).
+* ``partial``: a reservation for part of the site only.
+* ``no``: the site answered and none of the above holds.
+* ``unknown``: nothing decisive could be read.
+
+A failed read never counts as "no": when robots.txt is unreadable (5xx, network) and no other
+signal says yes, the answer is ``unknown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from optout_audit.agents import Agent
+from optout_audit.detect.aitxt import AiTxt
+from optout_audit.detect.headers import HeaderSignals
+from optout_audit.detect.html import HtmlSignals
+from optout_audit.detect.preferences import (
+    parse_content_signal,
+    parse_content_usage,
+    parse_robots_content_usage,
+)
+from optout_audit.detect.robots import AgentVerdict, RobotsTxt
+from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserves_somewhere
+
+__all__ = ["DomainVerdict", "RobotsEvidence", "agent_results", "domain_verdict", "robots_evidence"]
+
+#: robots.txt statuses under which the file's rules are known (parsed, or known absent).
+ROBOTS_READ = ("ok", "missing", "invalid", "too_large")
+
+
+@dataclass(slots=True)
+class RobotsEvidence:
+    """The AI-relevant lines of a robots.txt, beyond Allow/Disallow."""
+
+    content_signals: list[dict] = field(default_factory=list)  # {"agents", "value", "line", "ai_train"}
+    content_usage: list[dict] = field(default_factory=list)  # {"agents", "value", "line", "path", "train_ai"}
+    disallow_ai_training: list[dict] = field(default_factory=list)  # {"agents", "key", "value", "line"}
+    licenses: list[str] = field(default_factory=list)
+    named_ai_agents: list[str] = field(default_factory=list)
+    blocks_all: bool = False
+
+
+@dataclass(slots=True)
+class DomainVerdict:
+    reserves_ai_training: str = "unknown"
+    reservation_signals: list[str] = field(default_factory=list)
+    blocks_all_crawlers: bool | None = None
+    noai: bool | None = None
+    noimageai: bool | None = None
+    tdm_reservation: int | None = None
+    tdm_source: str = ""
+    tdm_policy: str = ""
+    content_signal: str = ""
+    content_usage: str = ""
+    signals: list[str] = field(default_factory=list)
+
+
+def agent_results(robots: RobotsTxt | None, agents: Iterable[Agent]) -> tuple[list[AgentVerdict], AgentVerdict]:
+    """(verdicts of the listed agents the file names, the verdict every other listed agent gets)."""
+    if robots is None:  # no robots.txt (4xx): nothing is disallowed
+        robots = RobotsTxt.parse(b"")
+    named = [robots.verdict(agent.name) for agent in agents if robots.is_named(agent.name)]
+    return named, robots.verdict("*")
+
+
+def robots_evidence(robots: RobotsTxt, agents: Iterable[Agent]) -> RobotsEvidence:
+    evidence = RobotsEvidence(blocks_all=robots.blocks_all())
+    evidence.named_ai_agents = [agent.name for agent in agents if robots.is_named(agent.name)]
+    for group, line in robots.lines("content-signal"):
+        signal = parse_content_signal(line.value)
+        evidence.content_signals.append(
+            {"agents": _agents_of(group), "value": line.value, "line": line.line, "ai_train": signal.ai_train}
+        )
+    for group, line in robots.lines("content-usage"):
+        path, usage = parse_robots_content_usage(line.value)
+        evidence.content_usage.append(
+            {"agents": _agents_of(group), "value": line.value, "line": line.line, "path": path,
+             "train_ai": usage.train_ai}
+        )
+    for key in ("disallowaitraining", "allowaitraining"):
+        for group, line in robots.lines(key):
+            evidence.disallow_ai_training.append(
+                {"agents": _agents_of(group), "key": key, "value": line.value, "line": line.line}
+            )
+    evidence.licenses = [line.value for _, line in robots.lines("license")]
+    return evidence
+
+
+def _agents_of(group) -> list[str]:
+    return list(group.agents) if group is not None else []
+
+
+def domain_verdict(
+    *,
+    site_answered: bool,
+    robots_status: str,
+    named_agents: list[AgentVerdict],
+    other_agents: AgentVerdict | None,
+    training_agents: frozenset[str],
+    evidence: RobotsEvidence | None,
+    headers: HeaderSignals | None,
+    html: HtmlSignals | None,
+    tdmrep: TdmrepFile | None,
+    aitxt: AiTxt | None,
+) -> DomainVerdict:
+    """Combine every signal of one site into its verdict; see the module docstring."""
+    verdict = DomainVerdict()
+    reserving: set[str] = set()
+    partial: set[str] = set()
+    signals: set[str] = set()
+    robots_read = robots_status in ROBOTS_READ
+
+    if robots_read:
+        for result in named_agents:
+            if result.agent in training_agents and result.verdict == "full":
+                reserving.add("robots_training_agent_full")
+            elif result.agent in training_agents and result.verdict == "partial":
+                partial.add("robots_training_agent_partial")
+        if named_agents:
+            signals.add("robots_names_ai_agent")
+        verdict.blocks_all_crawlers = bool(evidence and evidence.blocks_all)
+        if verdict.blocks_all_crawlers:
+            reserving.add("robots_blocks_all")
+    if evidence is not None:
+        _robots_lines(evidence, verdict, reserving, signals)
+
+    _page(headers, html, verdict, reserving, signals)
+
+    tdm = effective_tdm(
+        tdmrep,
+        headers.tdm_reservation if headers else None,
+        headers.tdm_policy if headers else None,
+        html.tdm_reservation if html else None,
+        html.tdm_policy if html else None,
+    )
+    verdict.tdm_reservation, verdict.tdm_source, verdict.tdm_policy = tdm.reservation, tdm.source, tdm.policy or ""
+    if tdmrep is not None and tdmrep.valid:
+        signals.add("tdmrep_json")
+    if tdm.reservation == 1:
+        reserving.add("tdm_reservation")
+    elif tdmrep is not None and tdmrep_reserves_somewhere(tdmrep):
+        partial.add("tdmrep_partial")
+
+    if aitxt is not None and aitxt.robots_style:
+        signals.add("ai_txt")
+        if aitxt.disallows_all:
+            reserving.add("ai_txt_disallow_all")
+
+    verdict.reservation_signals = sorted(reserving | partial)
+    verdict.signals = sorted(signals | reserving | partial)
+    if reserving:
+        verdict.reserves_ai_training = "yes"
+    elif partial:
+        verdict.reserves_ai_training = "partial"
+    elif site_answered and robots_read:
+        verdict.reserves_ai_training = "no"
+    else:
+        verdict.reserves_ai_training = "unknown"
+    return verdict
+
+
+def _robots_lines(evidence: RobotsEvidence, verdict: DomainVerdict, reserving: set[str], signals: set[str]) -> None:
+    if evidence.content_signals:
+        signals.add("content_signal")
+        verdict.content_signal = " | ".join(item["value"] for item in evidence.content_signals)
+    if any(item["ai_train"] == "no" for item in evidence.content_signals):
+        reserving.add("content_signal_ai_train_no")
+    if evidence.content_usage:
+        signals.add("content_usage")
+        verdict.content_usage = " | ".join(item["value"] for item in evidence.content_usage)
+    if any(item["train_ai"] == "n" and item["path"] in (None, "/") for item in evidence.content_usage):
+        reserving.add("content_usage_train_ai_n")
+    if evidence.licenses:
+        signals.add("rsl_license")
+    for item in evidence.disallow_ai_training:
+        signals.add("disallow_ai_training_line")
+        if item["key"] == "disallowaitraining" and item["value"].strip() in ("/", "/*"):
+            reserving.add("disallow_ai_training")
+
+
+def _page(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: DomainVerdict,
+          reserving: set[str], signals: set[str]) -> None:
+    if headers is None and html is None:
+        return  # the home page was not read: noai / noimageai stay unknown
+    verdict.noai = bool((headers and headers.noai) or (html and html.noai))
+    verdict.noimageai = bool((headers and headers.noimageai) or (html and html.noimageai))
+    if verdict.noai:
+        reserving.add("noai")
+    if verdict.noimageai:
+        reserving.add("noimageai")
+    if headers is not None:
+        if headers.x_robots_tag:
+            signals.add("x_robots_tag")
+        if headers.content_usage:
+            signals.add("content_usage")
+            verdict.content_usage = " | ".join(filter(None, [verdict.content_usage, headers.content_usage]))
+            if parse_content_usage(headers.content_usage).train_ai == "n":
+                reserving.add("content_usage_train_ai_n")
+        if headers.content_signal:
+            signals.add("content_signal")
+            verdict.content_signal = " | ".join(filter(None, [verdict.content_signal, headers.content_signal]))
+            if parse_content_signal(headers.content_signal).ai_train == "no":
+                reserving.add("content_signal_ai_train_no")
+        if headers.license_links:
+            signals.add("rsl_license")
+    if html is not None and html.license_links:
+        signals.add("rsl_license")

@@ -1,0 +1,115 @@
+"""What happened to one fetch, in the record's vocabulary (items.Fetch): responses and failures.
+
+Failures arrive as Twisted/Scrapy exceptions; :func:`classify_failure` names them so that a
+report can say "dns_error" or "tls_error" instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from optout_audit.items import Fetch
+
+#: fault -> the Fetch.status it implies
+_FAULT_STATUS = {
+    "dns_error": "unreachable",
+    "connection_refused": "unreachable",
+    "tls_error": "unreachable",
+    "no_route": "unreachable",
+    "timeout": "timeout",
+    "connection_dropped": "error",
+    "too_many_redirects": "missing",  # RFC 9309 2.3.1.2: more than 5 redirects -> unavailable
+    "too_large": "too_large",
+    "error": "error",
+}
+#: faults after which the host as a whole is known to be unreachable: no point asking again
+HOST_LEVEL_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route"})
+#: faults after which a bare domain is retried over http
+CONNECT_FAULTS = frozenset({"connection_refused", "tls_error", "no_route", "connect_timeout"})
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _is_tls(exc: BaseException) -> bool:
+    name = type(exc).__module__ + "." + type(exc).__name__
+    return "SSL" in name or "ssl" in name or "TLS" in str(exc)[:200]
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """(fault, message) for a failed request."""
+    exc = failure.value
+    message = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, net_error.DNSLookupError):
+        return "dns_error", message
+    if isinstance(exc, net_error.ConnectionRefusedError):
+        return "connection_refused", message
+    if isinstance(exc, (net_error.NoRouteError, net_error.UnknownHostError)):
+        return "no_route", message
+    if isinstance(exc, net_error.TCPTimedOutError):
+        return "connect_timeout", message
+    if isinstance(exc, (net_error.TimeoutError, TimeoutError)):
+        return "timeout", message
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc).lower()
+        if "redirect" in text:
+            return "too_many_redirects", message
+        if "size" in text or "maxsize" in text or "decompress" in text:
+            return "too_large", message
+        return "error", message
+    if isinstance(exc, (ResponseFailed, ResponseNeverReceived)):
+        reasons = getattr(exc, "reasons", []) or []
+        if any(_is_tls(reason.value) for reason in reasons):
+            return "tls_error", message
+        return "connection_dropped", message
+    if _is_tls(exc):
+        return "tls_error", message
+    if "cancel" in type(exc).__name__.lower() or "maxsize" in str(exc).lower():
+        return "too_large", message
+    if isinstance(exc, (net_error.ConnectionLost, net_error.ConnectionDone, net_error.ConnectError)):
+        return "connection_dropped", message
+    return "error", message
+
+
+def fetch_from_failure(url: str, failure: Failure) -> Fetch:
+    fault, message = classify_failure(failure)
+    status = _FAULT_STATUS.get(fault, "timeout" if fault == "connect_timeout" else "error")
+    return Fetch(status=status, url=url, final_url=url, fault=fault, error=message, fetched_at=utc_now())
+
+
+def status_of_code(code: int) -> str:
+    if 200 <= code < 300:
+        return "ok"
+    if 400 <= code < 500:
+        return "missing"
+    if code >= 500:
+        return "server_error"
+    return "error"  # 1xx / an unfollowed 3xx
+
+
+def fetch_from_response(url: str, response: Response) -> Fetch:
+    redirects = len(response.meta.get("redirect_urls", []) or [])
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200]
+    fetch = Fetch(
+        status=status_of_code(response.status),
+        url=url,
+        final_url=response.url,
+        http_status=response.status,
+        redirects=redirects,
+        bytes=len(response.body),
+        content_type=content_type,
+        fetched_at=utc_now(),
+    )
+    if response.status == 304:
+        fetch.status, fetch.unchanged = "ok", True
+    if 300 <= response.status < 400 and response.status != 304:
+        fetch.fault, fetch.error = "bad_redirect", f"HTTP {response.status} without a usable Location"
+    return fetch

@@ -1,0 +1,164 @@
+"""URL lists -> crawl targets, and a reason for every line that is not a site.
+
+Accepted files: a text list (one URL or bare domain a line, ``#`` comments, blank lines), a CSV
+with a ``url`` or ``domain`` column, or Tranco's ``rank,domain`` lines. Hosts are lower-cased
+and IDNA-encoded (``bücher.test`` -> ``xn--bcher-kva.test``), paths and queries dropped, and
+duplicates removed by host: the first raw line wins.
+
+A file that cannot be read as a URL list at all raises :class:`InputError` (the CLI turns it
+into a one-line message and exit code 2); a bad *line* becomes an :class:`InvalidLine` that the
+crawl reports as a ``status=invalid_input`` row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import idna
+
+from optout_audit.errors import UsageError
+
+__all__ = ["InputError", "InvalidLine", "Target", "parse_line", "read_targets"]
+
+MAX_LINE_CHARS = 2048  # longer lines are not URLs anyone means; they are reported, not parsed
+_SHOWN_INPUT_CHARS = 200
+_TRANCO_LINE = re.compile(r"^\s*\d+\s*,\s*[^,\s]+\s*$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+class InputError(UsageError):
+    """The input file as a whole is unusable (missing, empty, binary, CSV without a known column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A site to audit."""
+
+    input: str  # the raw line as given (shortened when very long)
+    line: int  # 1-based line number in the input file
+    host: str  # lower-case IDNA, no port
+    url: str  # the site root, e.g. "https://example.com/" or "http://example.com:8080/"
+    scheme_given: bool  # False for bare domains: https first, http when https cannot connect
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidLine:
+    input: str
+    line: int
+    reason: str
+
+
+def _shown(raw: str) -> str:
+    return raw if len(raw) <= _SHOWN_INPUT_CHARS else raw[:_SHOWN_INPUT_CHARS] + "…"
+
+
+def normalise_host(host: str) -> str:
+    """Lower-case IDNA form of ``host``; raises ValueError with a reason when it is not a host name."""
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        raise ValueError("no host name")
+    if _IPV4.match(host) or host.startswith("["):
+        return host
+    try:
+        ascii_host = idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"not a valid host name ({exc})") from None
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError("not a valid host name")
+    return ascii_host
+
+
+def parse_line(raw: str, line: int) -> Target | InvalidLine | None:
+    """One input value -> a target, a reason it is not one, or None for blanks and comments."""
+    text = raw.strip()
+    if not text or text.startswith("#"):
+        return None
+    if len(text) > MAX_LINE_CHARS:
+        return InvalidLine(_shown(raw), line, f"line longer than {MAX_LINE_CHARS} characters")
+    if any(ch.isspace() for ch in text):
+        return InvalidLine(_shown(raw), line, "not a URL or domain (contains spaces)")
+    scheme_given = "://" in text
+    if not scheme_given:
+        if text.count(":") > 1 and not text.startswith("["):
+            return InvalidLine(_shown(raw), line, "not a URL or domain")
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        return InvalidLine(_shown(raw), line, f"not a valid URL ({exc})")
+    if parts.scheme.lower() not in ("http", "https"):
+        return InvalidLine(_shown(raw), line, f"unsupported scheme '{parts.scheme}' (only http and https)")
+    try:
+        host = normalise_host(parts.hostname or "")
+    except ValueError as exc:
+        return InvalidLine(_shown(raw), line, str(exc))
+    if not scheme_given and "." not in host:
+        return InvalidLine(_shown(raw), line, "not a URL or domain (no dot in the name)")
+    netloc = host if port is None else f"{host}:{port}"
+    return Target(_shown(raw), line, host, f"{parts.scheme.lower()}://{netloc}/", scheme_given)
+
+
+def _decode(data: bytes) -> str:
+    if not data.strip():
+        raise InputError("the input file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:65536]:
+        raise InputError("the input file is binary, not a list of URLs")
+    text = data.decode("utf-8-sig", errors="replace")
+    if text.count("\ufffd") > max(16, len(text) // 100):
+        raise InputError("the input file is not UTF-8 text")
+    return text
+
+
+def _values(text: str) -> Iterator[tuple[str, int]]:
+    """(value, line number) for each data line, whatever the file's format."""
+    lines = text.splitlines()
+    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    if "," in first and not _TRANCO_LINE.match(first):
+        yield from _csv_values(lines)
+        return
+    for number, raw in enumerate(lines, start=1):
+        if _TRANCO_LINE.match(raw):
+            raw = raw.split(",", 1)[1]
+        yield raw, number
+
+
+def _csv_values(lines: list[str]) -> Iterator[tuple[str, int]]:
+    rows = csv.reader(io.StringIO("\n".join(lines)))
+    header = [cell.strip().lower() for cell in next(rows)]
+    for name in ("url", "domain"):
+        if name in header:
+            column = header.index(name)
+            break
+    else:
+        raise InputError(f"the CSV has no 'url' or 'domain' column (columns: {', '.join(header)[:200]})")
+    for number, row in enumerate(rows, start=2):
+        yield (row[column] if column < len(row) else ""), number
+
+
+def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
+    """Targets and invalid lines of a URL list, deduplicated by host (first line kept)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    seen: set[str] = set()
+    for raw, number in _values(_decode(data)):
+        entry = parse_line(raw, number)
+        if entry is None:
+            continue
+        if isinstance(entry, Target):
+            if entry.host in seen:
+                continue
+            seen.add(entry.host)
+        yield entry

@@ -1,0 +1,31 @@
+"""Item pipelines: validate each SiteAudit and keep the one-row-per-site invariant."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+from optout_audit.items import SITE_STATUSES, SiteAudit
+
+
+def site_key(audit: SiteAudit) -> str:
+    """The identity of a site in a run: its host, or its line for an input that is not a site."""
+    return audit.domain if audit.status != "invalid_input" else f"\0line:{audit.line}"
+
+
+class OneRowPerSitePipeline:
+    """Drops a second item for the same site (a resumed run may re-fetch a site in flight)."""
+
+    def __init__(self) -> None:
+        self.written: set[str] = set()
+
+    def open_spider(self, spider) -> None:
+        self.written = set(getattr(spider, "skip_hosts", ()) or ())
+
+    def process_item(self, item: SiteAudit, spider=None) -> SiteAudit:
+        if item.status not in SITE_STATUSES:
+            raise ValueError(f"invalid status {item.status!r} for {item.domain}")
+        key = site_key(item)
+        if key in self.written:
+            raise DropItem(f"duplicate audit of {key.lstrip(chr(0))}")
+        self.written.add(key)
+        return item

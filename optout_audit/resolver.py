@@ -1,0 +1,48 @@
+"""A DNS resolver that answers from a hosts(5) file, for crawling a local mirror or test web.
+
+Set ``HOSTS_FILE`` (``--hosts-file``) to use it. Names in the file resolve to its addresses;
+names absent from it fail as DNS errors without any network look-up, so a test web can never
+leak a request to a real host. Without ``HOSTS_FILE`` it is Scrapy's caching resolver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twisted.internet import defer
+from twisted.internet.error import DNSLookupError
+
+from scrapy.resolver import CachingThreadedResolver
+
+
+def read_hosts_file(path: str | Path) -> dict[str, str]:
+    """Host name (lower-case) -> address, first entry winning as in hosts(5)."""
+    table: dict[str, str] = {}
+    for line in Path(path).read_text("utf-8", errors="replace").splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        address, *names = fields
+        for name in names:
+            table.setdefault(name.lower().rstrip("."), address)
+    return table
+
+
+class HostsFileResolver(CachingThreadedResolver):
+    hosts: dict[str, str] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        resolver = super().from_crawler(crawler, reactor)
+        hosts_file = crawler.settings.get("HOSTS_FILE")
+        if hosts_file:
+            resolver.hosts = read_hosts_file(hosts_file)
+        return resolver
+
+    def getHostByName(self, name, timeout=()):
+        if self.hosts is None:
+            return super().getHostByName(name, timeout)
+        address = self.hosts.get(name.lower().rstrip("."))
+        if address is None:
+            return defer.fail(DNSLookupError(f"{name} is not in the hosts file"))
+        return defer.succeed(address)

@@ -1,0 +1,47 @@
+"""Scrapy settings for optout-audit. The CLI overrides a few per run (FEEDS, timeout, concurrency)."""
+
+from optout_audit import USER_AGENT
+
+BOT_NAME = "optout_audit"
+SPIDER_MODULES = ["optout_audit.spiders"]
+NEWSPIDER_MODULE = "optout_audit.spiders"
+
+# Our own identity, never Scrapy's default: "Scrapy" is itself on the ai.robots.txt list.
+USER_AGENT = USER_AGENT
+# We read robots.txt ourselves (raw bytes, status, redirects) and obey it for our own token in the
+# spider; the middleware would fetch it a second time and parse 5xx pages as rules.
+ROBOTSTXT_OBEY = False
+
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024  # HTML cap; also bounds decompressed size (bombs are refused)
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 5  # RFC 9309 2.3.1.2
+RETRY_ENABLED = False  # one honest try per document; a failure is reported, not hidden
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REFERER_ENABLED = False
+
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # a site's documents are fetched one after another anyway
+# Scrapy's default of 100 spawns that many tasks per callback output; we yield one item or request.
+CONCURRENT_ITEMS = 8
+DNS_RESOLVER = "optout_audit.resolver.HostsFileResolver"
+HOSTS_FILE = None
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.offsite.OffsiteMiddleware": None,
+}
+ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
+EXTENSIONS = {"optout_audit.progress.Progress": 500}
+LOGSTATS_INTERVAL = 60.0
+LOG_LEVEL = "INFO"
+
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,308 @@
+"""The ``optout`` spider: per site robots.txt, home page, tdmrep.json, ai.txt -> one SiteAudit.
+
+Thin glue: it makes requests, turns responses and failures into :class:`~optout_audit.items.Fetch`
+records and hands bytes to the pure detectors in :mod:`optout_audit.detect`. A site's fetches run
+one after another (at most four requests per site); whatever fails, the chain goes on to the next
+step, and the last step yields exactly one item.
+
+    scrapy crawl optout -a input=sites.txt -O audit.jsonl
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import StopDownload
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from optout_audit import PRODUCT_TOKEN
+from optout_audit.agents import ai_agents, training_agents
+from optout_audit.detect.aitxt import AiTxt, parse_aitxt
+from optout_audit.detect.headers import HeaderSignals, parse_headers
+from optout_audit.detect.html import HtmlSignals, parse_html_head
+from optout_audit.detect.robots import RobotsTxt
+from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep
+from optout_audit.detect.verdict import (
+    ROBOTS_READ,
+    RobotsEvidence,
+    agent_results,
+    domain_verdict,
+    robots_evidence,
+)
+from optout_audit.domains import registered_domain
+from optout_audit.fetching import (
+    CONNECT_FAULTS,
+    HOST_LEVEL_FAULTS,
+    fetch_from_failure,
+    fetch_from_response,
+    utc_now,
+)
+from optout_audit.inputs import InvalidLine, Target, read_targets
+from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
+from optout_audit.detect.body import ROBOTS_MAX_BYTES, read_robots_body
+
+#: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
+_HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
+
+
+@dataclass(slots=True)
+class SiteState:
+    """One site's audit in progress, carried from callback to callback."""
+
+    target: Target
+    audit: SiteAudit
+    root: str  # scheme://host[:port]/ actually used
+    robots: RobotsTxt | None = None
+    headers: HeaderSignals | None = None
+    html: HtmlSignals | None = None
+    tdmrep: TdmrepFile | None = None
+    aitxt: AiTxt | None = None
+    evidence: RobotsEvidence | None = None
+    steps: list[str] = field(default_factory=list)  # what is still to fetch
+
+
+class OptoutSpider(scrapy.Spider):
+    name = "optout"
+
+    def __init__(self, input: str | None = None, skip_hosts: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not input:
+            raise ValueError("the optout spider needs an input file: -a input=FILE")
+        self.input_path = Path(input)
+        # Sites already audited in an earlier, interrupted run (resume).
+        self.skip_hosts: set[str] = set(skip_hosts or ())
+        self.agents = ai_agents()
+        self.training = frozenset(agent.name for agent in training_agents())
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_bytes_received, signal=signals.bytes_received)
+        return spider
+
+    def on_bytes_received(self, data: bytes, request: Request, spider: scrapy.Spider) -> None:
+        """Stop reading a robots.txt past the parse limit: it is parsed on its head (RFC 9309 2.5)."""
+        if request.meta.get("robots_body"):
+            received = request.meta["received_bytes"] = request.meta.get("received_bytes", 0) + len(data)
+            if received > ROBOTS_MAX_BYTES:
+                raise StopDownload(fail=False)
+
+    async def start(self):
+        for entry in read_targets(self.input_path):
+            if isinstance(entry, InvalidLine):
+                if f"\0line:{entry.line}" not in self.skip_hosts:
+                    yield self._invalid_item(entry)
+                continue
+            if entry.host in self.skip_hosts:
+                continue
+            audit = SiteAudit(
+                input=entry.input, line=entry.line, domain=entry.host,
+                registered_domain=registered_domain(entry.host), url=entry.url, started_at=utc_now(),
+            )
+            yield self._robots_request(SiteState(entry, audit, entry.url))
+
+    # -- robots.txt ------------------------------------------------------------------------------
+
+    def _request(self, state: SiteState, path: str, callback, errback, **meta: Any) -> Request:
+        return Request(
+            state.root + path.lstrip("/"),
+            callback=callback,
+            errback=errback,
+            cb_kwargs={"state": state},
+            dont_filter=True,  # sites are deduplicated at input; redirect loops must end in errback
+            meta={"handle_httpstatus_list": _HANDLED_STATUSES, "download_slot": state.target.host, **meta},
+        )
+
+    def _robots_request(self, state: SiteState) -> Request:
+        return self._request(state, "robots.txt", self.on_robots, self.on_robots_failure, robots_body=True)
+
+    def on_robots(self, response: Response, state: SiteState):
+        fetch = fetch_from_response(response.request.url, response)
+        if fetch.status == "ok":
+            body = read_robots_body(response.body, fetch.content_type, "download_stopped" in response.flags)
+            fetch.status, fetch.fault = body.status, body.fault
+            state.robots = RobotsTxt.parse(body.text)
+        state.audit.robots = fetch
+        return self._after_robots(state)
+
+    def on_robots_failure(self, failure: Failure, state: SiteState):
+        url = failure.request.url if hasattr(failure, "request") else state.root + "robots.txt"
+        fetch = fetch_from_failure(url, failure)
+        if not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
+            # A bare domain: https could not connect, try http (DESIGN.md inputs).
+            state.root = "http://" + state.root[len("https://"):]
+            state.audit.url = state.root
+            return self._robots_request(state)
+        state.audit.robots = fetch
+        return self._after_robots(state)
+
+    def _after_robots(self, state: SiteState):
+        audit, robots_status = state.audit, state.audit.robots.status
+        if robots_status in ROBOTS_READ:
+            robots = state.robots or RobotsTxt.parse(b"")
+            audit.own_access = robots.can_fetch(state.root, PRODUCT_TOKEN)
+            delays = robots.lines_for(PRODUCT_TOKEN, "crawl-delay")
+            audit.crawl_delay = _first_float(line.value for line in delays)
+            named, other = agent_results(state.robots, self.agents)
+            audit.agents = [_agent_result(v) for v in named]
+            audit.other_agents = _agent_result(other)
+            if state.robots is not None:
+                state.evidence = robots_evidence(state.robots, self.agents)
+                audit.robots_evidence = _asdict(state.evidence)
+        else:
+            # RFC 9309: unreachable or 5xx means complete disallow, for us too.
+            audit.own_access = False
+            audit.other_agents = AgentResult("*", "unknown")
+        if audit.robots.fault in HOST_LEVEL_FAULTS:
+            reason = f"not fetched: the host is unreachable ({audit.robots.fault})"
+            for name in ("home", "tdmrep", "aitxt"):
+                setattr(audit, name, Fetch(status="skipped", error=reason))
+            return self._finish(state)
+        if audit.own_access:
+            state.steps = ["home", "tdmrep", "aitxt"]
+        else:
+            audit.home = Fetch(status="skipped", url=state.root, error="robots.txt does not let optout-audit fetch /")
+            state.steps = ["tdmrep", "aitxt"]
+        return self._next(state)
+
+    # -- the other documents ---------------------------------------------------------------------
+
+    def _next(self, state: SiteState):
+        if not state.steps:
+            return self._finish(state)
+        step = state.steps.pop(0)
+        path = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}[step]
+        return self._request(state, path, self.on_document, self.on_document_failure, step=step)
+
+    def on_document(self, response: Response, state: SiteState):
+        step = response.meta["step"]
+        fetch = fetch_from_response(response.request.url, response)
+        setattr(state.audit, step, fetch)
+        if step == "home":
+            state.headers = parse_headers(_header_pairs(response))
+            if fetch.status == "ok":
+                state.html = parse_html_head(response.body, _charset(response))
+        elif fetch.status == "ok" and step == "tdmrep":
+            state.tdmrep = parse_tdmrep(response.body)
+            state.audit.tdmrep_evidence = _asdict(state.tdmrep)
+            if not state.tdmrep.valid:
+                fetch.status, fetch.error = "invalid", state.tdmrep.error
+        elif fetch.status == "ok" and step == "aitxt":
+            state.aitxt = parse_aitxt(response.body)
+            state.audit.aitxt_evidence = _asdict(state.aitxt)
+            if not state.aitxt.robots_style:
+                fetch.status, fetch.error = "invalid", "not a robots-style ai.txt"
+        return self._next(state)
+
+    def on_document_failure(self, failure: Failure, state: SiteState):
+        step = failure.request.meta["step"]
+        setattr(state.audit, step, fetch_from_failure(failure.request.url, failure))
+        return self._next(state)
+
+    # -- the item --------------------------------------------------------------------------------
+
+    def _finish(self, state: SiteState) -> SiteAudit:
+        audit = state.audit
+        audit.status, audit.fault, audit.error = _site_status(audit)
+        audit.page = _page_signals(state.headers, state.html)
+        verdict = domain_verdict(
+            site_answered=audit.status == "ok",
+            robots_status=audit.robots.status,
+            named_agents=audit.agents,
+            other_agents=audit.other_agents,
+            training_agents=self.training,
+            evidence=state.evidence,
+            headers=state.headers,
+            html=state.html,
+            tdmrep=state.tdmrep,
+            aitxt=state.aitxt,
+        )
+        audit.verdict = _asdict(verdict)
+        audit.finished_at = utc_now()
+        return audit
+
+    def _invalid_item(self, entry: InvalidLine) -> SiteAudit:
+        now = utc_now()
+        return SiteAudit(
+            input=entry.input, line=entry.line, status="invalid_input", error=entry.reason,
+            started_at=now, finished_at=now,
+            verdict={"reserves_ai_training": "unknown", "reservation_signals": [], "signals": []},
+        )
+
+
+def _site_status(audit: SiteAudit) -> tuple[str, str, str]:
+    fetches = (audit.robots, audit.home, audit.tdmrep, audit.aitxt)
+    if any(fetch.http_status is not None for fetch in fetches):
+        return "ok", "", ""
+    robots = audit.robots
+    if robots.status == "unreachable":
+        return "unreachable", robots.fault, robots.error
+    if robots.status == "timeout":
+        return "timeout", robots.fault, robots.error
+    return "error", robots.fault, robots.error
+
+
+def _agent_result(verdict) -> AgentResult:
+    return AgentResult(verdict.agent, verdict.verdict, verdict.named, verdict.via, verdict.rule, verdict.line)
+
+
+def _page_signals(headers: HeaderSignals | None, html: HtmlSignals | None) -> PageSignals:
+    page = PageSignals()
+    if headers is None and html is None:
+        return page
+    page.noai = bool((headers and headers.noai) or (html and html.noai))
+    page.noimageai = bool((headers and headers.noimageai) or (html and html.noimageai))
+    if headers is not None:
+        page.x_robots_tag = list(headers.x_robots_tag)
+        page.tdm_reservation_header, page.tdm_policy_header = headers.tdm_reservation, headers.tdm_policy
+        page.content_usage_header, page.content_signal_header = headers.content_usage, headers.content_signal
+        page.license_links += headers.license_links
+        if headers.noai or headers.noimageai:
+            page.noai_sources.append("header:x-robots-tag")
+    if html is not None:
+        page.robots_meta = list(html.meta)
+        page.tdm_reservation_meta, page.tdm_policy_meta = html.tdm_reservation, html.tdm_policy
+        page.noai_sources += html.noai_sources
+        page.license_links += html.license_links
+    return page
+
+
+def _header_pairs(response: Response) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        for value in values
+    ]
+
+
+def _charset(response: Response) -> str | None:
+    return getattr(response, "encoding", None) if hasattr(response, "text") else None
+
+
+def _first_float(values) -> float | None:
+    for value in values:
+        try:
+            return float(value.strip())
+        except ValueError:
+            continue
+    return None
+
+
+def _asdict(obj: Any) -> dict[str, Any]:
+    return _jsonable(asdict(obj))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value

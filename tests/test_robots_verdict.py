@@ -1,0 +1,82 @@
+"""Per-agent verdicts (DESIGN.md "Per agent") and the traps of SIGNALS.md section 1."""
+
+from __future__ import annotations
+
+import pytest
+
+from optout_audit.detect.robots import RobotsTxt
+
+
+@pytest.mark.parametrize(
+    ("body", "agent", "verdict", "named", "rule"),
+    [
+        ("User-agent: GPTBot\nDisallow: /\n", "GPTBot", "full", True, "Disallow: /"),
+        ("User-agent: GPTBot/1.0\nDisallow: /\n", "GPTBot", "full", True, "Disallow: /"),
+        ("User-agent: gptbot\nDisallow: /private/\n", "GPTBot", "partial", True, "Disallow: /private/"),
+        ("User-agent: GPTBot\nDisallow: /$\n", "GPTBot", "partial", True, "Disallow: /$"),
+        ("User-agent: GPTBot\nAllow: /\n", "GPTBot", "none", True, ""),
+        ("User-agent: *\nDisallow: /\n", "GPTBot", "full", False, "Disallow: /"),
+        # A group naming the agent replaces * entirely.
+        ("User-agent: *\nDisallow: /\n\nUser-agent: GPTBot\nAllow: /\n", "GPTBot", "none", True, ""),
+        # RFC 9309: exact product token, so Google does not cover Google-Extended ...
+        ("User-agent: Google\nDisallow: /\n", "Google-Extended", "none", False, ""),
+        # ... and Applebot does not cover Applebot-Extended (protego would say full).
+        ("User-agent: Applebot\nDisallow: /\n", "Applebot-Extended", "none", False, ""),
+        # Non-rule lines do not end a run of user-agent lines (Google; protego differs).
+        ("User-agent: CCBot\nCrawl-delay: 1\nUser-agent: Other\nDisallow: /\n", "CCBot", "full", True, "Disallow: /"),
+        ("User-agent: GPTBot\nContent-Signal: ai-train=no\nUser-agent: CCBot\nDisallow: /\n", "GPTBot", "full",
+         True, "Disallow: /"),
+        # A BOM is skipped (protego would lose the first group).
+        ("\ufeffUser-agent: *\nDisallow: /\n", "ClaudeBot", "full", False, "Disallow: /"),
+        # Equal-length Allow and Disallow: allow wins (Cloudflare-managed files hit this).
+        ("User-agent: *\nAllow: /\n\nUser-agent: *\nDisallow: /\n", "ClaudeBot", "none", False, ""),
+        # Google reads DisallowAITraining as a Disallow rule (key matched by prefix).
+        ("User-agent: *\nDisallowAITraining: /\n", "GPTBot", "full", False, "DisallowAITraining: /"),
+        # Agent names outside the token grammar, as ai.robots.txt lists them.
+        ("User-agent: ChatGPT Agent\nDisallow: /\n", "ChatGPT Agent", "full", True, "Disallow: /"),
+        ("User-agent: AI2Bot\nDisallow: /\n", "AI2Bot", "full", True, "Disallow: /"),
+        ("User-agent: AI2Bot-Dolma\nDisallow: /\n", "AI2Bot", "none", False, ""),
+        ("", "GPTBot", "none", False, ""),
+    ],
+)
+def test_verdict(body, agent, verdict, named, rule):
+    result = RobotsTxt.parse(body).verdict(agent)
+    assert (result.verdict, result.named, result.rule) == (verdict, named, rule)
+
+
+def test_deciding_rule_line_number():
+    robots = RobotsTxt.parse("# comment\nUser-agent: *\nAllow: /\n\nUser-agent: GPTBot\nDisallow: /\n")
+    result = robots.verdict("GPTBot")
+    assert (result.verdict, result.line, result.via) == ("full", 6, "named")
+    assert robots.verdict("CCBot").via == "wildcard"
+
+
+def test_extension_lines_are_kept_with_their_group():
+    robots = RobotsTxt.parse(
+        "License: https://example.com/license.xml\n"
+        "User-Agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"
+        "User-agent: GPTBot\nContent-Usage: train-ai=n\nDisallow: /x\n"
+    )
+    assert [line.value for line in robots.lines_for("CCBot", "content-signal")] == ["search=yes, ai-train=no"]
+    assert [line.value for line in robots.lines_for("GPTBot", "content-usage")] == ["train-ai=n"]
+    assert [line.value for _, line in robots.lines("license")] == ["https://example.com/license.xml"]
+
+
+def test_blocks_all():
+    assert RobotsTxt.parse("User-agent: *\nDisallow: /\n").blocks_all()
+    assert not RobotsTxt.parse("User-agent: *\nDisallow: /private\n").blocks_all()
+    assert not RobotsTxt.parse("User-agent: GPTBot\nDisallow: /\n").blocks_all()
+
+
+@pytest.mark.parametrize("body", [b"\x00\xff\xfe garbage", b"<html><body>404</body></html>", "x" * 100_000, b"\r\r\n\n"])
+def test_never_raises(body):
+    robots = RobotsTxt.parse(body)
+    assert robots.verdict("GPTBot").verdict in ("full", "partial", "none")
+
+
+def test_oversize_line_is_cut_like_google():
+    body = "User-agent: *\nDisallow: /" + "a" * 20_000 + "\n"
+    robots = RobotsTxt.parse(body)
+    # The line is cut at 16,663 bytes, so the pattern is a shorter prefix of the URL path.
+    assert not robots.can_fetch("https://x/" + "a" * 20_000, "GPTBot")
+    assert robots.can_fetch("https://x/" + "a" * 16_000, "GPTBot")
