@@ -12,7 +12,15 @@ from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 
 from optout_audit.items import Fetch
@@ -44,37 +52,56 @@ def _is_tls(exc: BaseException) -> bool:
     return "SSL" in name or "ssl" in name or "TLS" in str(exc)[:200]
 
 
-def classify_failure(failure: Failure) -> tuple[str, str]:
-    """(fault, message) for a failed request."""
-    exc = failure.value
-    message = f"{type(exc).__name__}: {exc}"[:300]
-    if isinstance(exc, net_error.DNSLookupError):
-        return "dns_error", message
-    if isinstance(exc, net_error.ConnectionRefusedError):
-        return "connection_refused", message
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes: Scrapy wraps Twisted's errors (e.g. DNSLookupError)."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain and len(chain) < 8:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _classify_one(exc: BaseException) -> str | None:
+    if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
+        return "dns_error"
+    if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
+        return "connection_refused"
     if isinstance(exc, (net_error.NoRouteError, net_error.UnknownHostError)):
-        return "no_route", message
+        return "no_route"
     if isinstance(exc, net_error.TCPTimedOutError):
-        return "connect_timeout", message
-    if isinstance(exc, (net_error.TimeoutError, TimeoutError)):
-        return "timeout", message
+        return "connect_timeout"
+    if isinstance(exc, (net_error.TimeoutError, TimeoutError, DownloadTimeoutError)):
+        return "timeout"
     if isinstance(exc, IgnoreRequest):
         text = str(exc).lower()
         if "redirect" in text:
-            return "too_many_redirects", message
-        if "size" in text or "maxsize" in text or "decompress" in text:
-            return "too_large", message
-        return "error", message
+            return "too_many_redirects"
+        if "size" in text or "decompress" in text:
+            return "too_large"
+        return None
     if isinstance(exc, (ResponseFailed, ResponseNeverReceived)):
         reasons = getattr(exc, "reasons", []) or []
         if any(_is_tls(reason.value) for reason in reasons):
-            return "tls_error", message
-        return "connection_dropped", message
+            return "tls_error"
+        return None
     if _is_tls(exc):
-        return "tls_error", message
-    if "cancel" in type(exc).__name__.lower() or "maxsize" in str(exc).lower():
-        return "too_large", message
-    if isinstance(exc, (net_error.ConnectionLost, net_error.ConnectionDone, net_error.ConnectError)):
+        return "tls_error"
+    if isinstance(exc, DownloadCancelledError) or "maxsize" in str(exc).lower():
+        return "too_large"
+    return None
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """(fault, message) for a failed request."""
+    chain = _chain(failure.value)
+    message = "; ".join(f"{type(exc).__name__}: {exc}" for exc in chain[-1:])[:300]
+    for exc in chain:
+        fault = _classify_one(exc)
+        if fault:
+            return fault, message
+    dropped = (ResponseFailed, ResponseNeverReceived, ResponseDataLossError, DownloadFailedError,
+               net_error.ConnectionLost, net_error.ConnectionDone, net_error.ConnectError)
+    if any(isinstance(exc, dropped) for exc in chain):
         return "connection_dropped", message
     return "error", message
 

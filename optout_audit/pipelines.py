@@ -17,9 +17,16 @@ class OneRowPerSitePipeline:
 
     def __init__(self) -> None:
         self.written: set[str] = set()
+        self.crawler = None
 
-    def open_spider(self, spider) -> None:
-        self.written = set(getattr(spider, "skip_hosts", ()) or ())
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipeline = cls()
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.written = set(getattr(self.crawler.spider, "skip_hosts", ()) or ())
 
     def process_item(self, item: SiteAudit, spider=None) -> SiteAudit:
         if item.status not in SITE_STATUSES:

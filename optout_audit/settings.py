@@ -19,13 +19,13 @@ REDIRECT_MAX_TIMES = 5  # RFC 9309 2.3.1.2
 RETRY_ENABLED = False  # one honest try per document; a failure is reported, not hidden
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-REFERER_ENABLED = False
+REFERRER_POLICY = "no-referrer"  # we never tell a site where we came from
 
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1  # a site's documents are fetched one after another anyway
 # Scrapy's default of 100 spawns that many tasks per callback output; we yield one item or request.
 CONCURRENT_ITEMS = 8
-DNS_RESOLVER = "optout_audit.resolver.HostsFileResolver"
+TWISTED_DNS_RESOLVER = "optout_audit.resolver.HostsFileResolver"
 HOSTS_FILE = None
 
 DOWNLOADER_MIDDLEWARES = {
@@ -35,12 +35,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
-    "scrapy.spidermiddlewares.offsite.OffsiteMiddleware": None,
-}
 ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
-EXTENSIONS = {"optout_audit.progress.Progress": 500}
+EXTENSIONS = {
+    "optout_audit.progress.Progress": 500,
+    "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port of ours
+}
 LOGSTATS_INTERVAL = 60.0
 LOG_LEVEL = "INFO"
 

@@ -29,6 +29,7 @@ from optout_audit.detect.robots import RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep
 from optout_audit.detect.verdict import (
     ROBOTS_READ,
+    DomainVerdict,
     RobotsEvidence,
     agent_results,
     domain_verdict,
@@ -130,9 +131,9 @@ class OptoutSpider(scrapy.Spider):
         state.audit.robots = fetch
         return self._after_robots(state)
 
-    def on_robots_failure(self, failure: Failure, state: SiteState):
-        url = failure.request.url if hasattr(failure, "request") else state.root + "robots.txt"
-        fetch = fetch_from_failure(url, failure)
+    def on_robots_failure(self, failure: Failure):
+        state: SiteState = failure.request.cb_kwargs["state"]  # errbacks get no cb_kwargs
+        fetch = fetch_from_failure(failure.request.url, failure)
         if not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
             # A bare domain: https could not connect, try http (DESIGN.md inputs).
             state.root = "http://" + state.root[len("https://"):]
@@ -199,7 +200,8 @@ class OptoutSpider(scrapy.Spider):
                 fetch.status, fetch.error = "invalid", "not a robots-style ai.txt"
         return self._next(state)
 
-    def on_document_failure(self, failure: Failure, state: SiteState):
+    def on_document_failure(self, failure: Failure):
+        state: SiteState = failure.request.cb_kwargs["state"]
         step = failure.request.meta["step"]
         setattr(state.audit, step, fetch_from_failure(failure.request.url, failure))
         return self._next(state)
@@ -231,7 +233,7 @@ class OptoutSpider(scrapy.Spider):
         return SiteAudit(
             input=entry.input, line=entry.line, status="invalid_input", error=entry.reason,
             started_at=now, finished_at=now,
-            verdict={"reserves_ai_training": "unknown", "reservation_signals": [], "signals": []},
+            verdict=_asdict(DomainVerdict()),
         )
 
 

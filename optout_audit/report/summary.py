@@ -1,0 +1,52 @@
+"""``summary.csv``: the run's headline figures, one ``metric, value`` row each.
+
+Counts are records: ``sites`` (every record, invalid inputs included), one count per status,
+one per ``reserves_ai_training`` value, and the records where ``blocks_all_crawlers``, ``noai``
+or ``noimageai`` is true or ``tdm_reservation`` is 1. ``share_reserving`` is ``reserves_yes /
+ok`` (the share of sites that answered which reserve AI training site-wide), rounded to 6
+decimals, empty when no site answered. ``unreadable_lines`` counts lines of audit.jsonl that
+were not a record (see :mod:`.read`). ``agent_list`` names the bundled agent list and
+``generated_at`` the UTC time the report was built.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from optout_audit.agents import AGENT_LIST_VERSION
+from optout_audit.items import DOMAIN_VERDICTS
+
+__all__ = ["SUMMARY_COLUMNS", "count_sites", "per_metric"]
+
+SUMMARY_COLUMNS = ["metric", "value"]
+_STATUSES = ("invalid_input", "ok", "unreachable", "timeout", "error")  # items.SITE_STATUSES
+_FLAGS = ("blocks_all_crawlers", "tdm_reservation", "noai", "noimageai")
+
+
+def count_sites(sites: pd.DataFrame) -> pd.Series:
+    """Return the additive counts of ``summary.csv`` for these records, indexed by metric."""
+    status = sites["status"].value_counts().reindex(list(_STATUSES), fill_value=0)
+    reserves = sites["reserves_ai_training"].value_counts().reindex(list(DOMAIN_VERDICTS), fill_value=0)
+    flags = {
+        "blocks_all_crawlers": sites["blocks_all_crawlers"].eq(True).sum(),
+        "tdm_reservation": sites["tdm_reservation"].eq(1).sum(),
+        "noai": sites["noai"].eq(True).sum(),
+        "noimageai": sites["noimageai"].eq(True).sum(),
+    }
+    return pd.concat(
+        [pd.Series({"sites": len(sites)}), status, reserves.add_prefix("reserves_"), pd.Series(flags)]
+    ).astype("int64")
+
+
+def per_metric(counts: pd.Series, *, unreadable_lines: int, generated_at: str) -> pd.DataFrame:
+    """Return one row per headline figure: metric, value (as text)."""
+    share = round(float(counts["reserves_yes"] / counts["ok"]), 6) if counts["ok"] else ""
+    values = [
+        *counts.drop(list(_FLAGS)).items(),
+        ("share_reserving", share),
+        *counts[list(_FLAGS)].items(),
+        ("unreadable_lines", unreadable_lines),
+        ("agent_list", AGENT_LIST_VERSION),
+        ("generated_at", generated_at),
+    ]
+    return pd.DataFrame(values, columns=SUMMARY_COLUMNS).astype("str")
