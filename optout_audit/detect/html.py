@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cache
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, SoupStrainer, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, SoupStrainer, Tag, XMLParsedAsHTMLWarning
 
 from optout_audit.agents import ai_agents
 from optout_audit.detect.headers import directive_tokens
@@ -72,7 +72,7 @@ class HtmlSignals:
 def parse_html_head(body: bytes, encoding: str | None = None) -> HtmlSignals:
     """Read the opt-out meta and link tags of an HTML document; ``encoding`` is the HTTP charset."""
     soup = _soup(_head_text(body, encoding))
-    meta = [_meta_entry(tag) for tag in soup.find_all("meta") if tag.get("name") is not None]
+    meta = [_meta_entry(tag) for tag in _tags(soup, "meta") if tag.get("name") is not None]
     signals = HtmlSignals(meta=meta, license_links=_license_links(soup))
     for entry in meta:
         _read_ai_directives(entry, signals)
@@ -116,12 +116,16 @@ def _agent_names() -> frozenset[str]:
     return frozenset(agent.name.lower() for agent in ai_agents())
 
 
-def _meta_entry(tag: object) -> dict[str, str]:
+def _tags(soup: BeautifulSoup, name: str) -> list[Tag]:
+    return [tag for tag in soup.find_all(name) if isinstance(tag, Tag)]
+
+
+def _meta_entry(tag: Tag) -> dict[str, str]:
     return {"name": _attribute(tag, "name").strip().lower(), "content": _attribute(tag, "content")}
 
 
-def _attribute(tag: object, name: str) -> str:
-    value = tag.get(name)  # type: ignore[attr-defined]
+def _attribute(tag: Tag, name: str) -> str:
+    value = tag.get(name)
     if isinstance(value, list):  # bs4 splits multi-valued attributes
         return " ".join(value)
     return value if isinstance(value, str) else ""
@@ -133,7 +137,7 @@ def _first_content(meta: list[dict[str, str]], name: str) -> str | None:
 
 def _license_links(soup: BeautifulSoup) -> list[str]:
     links: list[str] = []
-    for tag in soup.find_all("link"):
+    for tag in _tags(soup, "link"):
         rels = _attribute(tag, "rel").lower().split()
         href = _attribute(tag, "href").strip()
         if "license" in rels and href:
@@ -193,7 +197,7 @@ def _usable_codec(label: str | None) -> str | None:
     label = label.strip().strip("\"'").lower()
     label = _LABEL_ALIASES.get(label, label)
     try:
-        b"<".decode(label)  # LookupError for unknown labels and for bytes-to-bytes codecs
+        b"".decode(label)  # LookupError for unknown labels and for bytes-to-bytes codecs
     except (LookupError, UnicodeError, ValueError):
         return None
     return label

@@ -187,7 +187,15 @@ def path_of(url: str) -> bytes:
     path = url[path_start : hash_pos if hash_pos >= 0 else len(url)]
     if not path.startswith("/"):
         path = "/" + path
-    return path.encode("utf-8", "surrogateescape")
+    return _utf8(path)
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 bytes of ``text``; bytes smuggled in as surrogate escapes are restored, lone surrogates replaced."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
 
 
 def _find_first_of(text: str, chars: str, start: int) -> int:
@@ -212,7 +220,7 @@ class RobotsTxt:
     @classmethod
     def parse(cls, body: str | bytes) -> RobotsTxt:
         if isinstance(body, str):
-            body = body.encode("utf-8", "surrogateescape")
+            body = _utf8(body)
         groups: list[Group] = []
         preamble: list[Line] = []
         current: Group | None = None

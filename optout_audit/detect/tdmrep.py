@@ -40,8 +40,8 @@ SOURCE_META = "meta"
 def tdm_value(raw: object) -> int | None:
     """``1``/``0`` for a valid ``tdm-reservation`` value, None for a protocol error or absence.
 
-    Strings (header and meta values) count after stripping whitespace; JSON values only as
-    the integers 0 and 1.
+    Strings (header and meta values) count after stripping whitespace; any other value is
+    read as a JSON value, which counts only as the integer 0 or 1.
 
     >>> tdm_value(" 1 "), tdm_value(1), tdm_value(True), tdm_value("true"), tdm_value(1.0)
     (1, 1, None, None, None)
@@ -49,8 +49,13 @@ def tdm_value(raw: object) -> int | None:
     if isinstance(raw, str):
         text = raw.strip()
         return int(text) if text in ("0", "1") else None
-    # type() and not isinstance(): True is an int in Python, and a protocol error in TDMRep.
-    if type(raw) is int and raw in (0, 1):
+    return _json_tdm_value(raw)
+
+
+def _json_tdm_value(raw: object) -> int | None:
+    # type() and not isinstance(): True is an int in Python, and a protocol error in TDMRep;
+    # so is the string "1" in a JSON file, where the spec asks for a number.
+    if isinstance(raw, int) and type(raw) is int and raw in (0, 1):  # isinstance narrows for mypy
         return raw
     return None
 
@@ -66,7 +71,8 @@ class TdmRule:
     valid: bool
     error: str = ""
 
-    def matches(self, path: bytes) -> bool:
+    def _matches(self, path: bytes) -> bool:
+        """Does the location match ``path`` (bytes escaped as Google escapes them)?"""
         return bool(_compile(_escape_pattern(_encode(self.location))).match(path))
 
 
@@ -81,7 +87,7 @@ class TdmrepFile:
     def match(self, path: str) -> TdmRule | None:
         """The first valid rule, in array order, whose location matches ``path`` (or a URL)."""
         target = _path_bytes(path)
-        return next((rule for rule in self.rules if rule.valid and rule.matches(target)), None)
+        return next((rule for rule in self.rules if rule.valid and rule._matches(target)), None)
 
 
 @dataclass(slots=True)
@@ -92,7 +98,9 @@ class TdmResult:
     source: str = ""  # "tdmrep.json" | "header" | "meta" | "" (unset)
     policy: str | None = None
     rule_index: int | None = None  # the deciding tdmrep.json rule
-    invalid: list[str] = field(default_factory=list)  # sources holding a protocol error
+    #: sources holding a protocol error: "header"/"meta" for a bad value, "tdmrep.json" for a
+    #: file that is not an array or that has a rule that is skipped
+    invalid: list[str] = field(default_factory=list)
 
 
 def parse_tdmrep(body: bytes) -> TdmrepFile:
@@ -117,8 +125,9 @@ def effective_tdm(
 ) -> TdmResult:
     """Apply TDMRep processing priority: file rule, then header, then meta (SIGNALS.md 3.6).
 
-    ``file`` is None when the origin has no tdmrep.json. The policy goes with the value that
-    won and is dropped when that value is 0 (the spec says to ignore it then).
+    ``file`` is None when the origin has no tdmrep.json. Each property is superseded on its own
+    ("absence does not reset the current value"); the policy is dropped when the reservation
+    is not 1 (the spec says to ignore it then).
     """
     result = TdmResult()
     if file is not None:
@@ -153,7 +162,9 @@ def _apply_value(result: TdmResult, source: str, reservation: str | None, policy
         result.invalid.append(source)
         return
     result.reservation, result.source, result.rule_index = value, source, None
-    result.policy = (policy.strip() or None) if isinstance(policy, str) else None
+    # Each property is superseded on its own: a technique that omits tdm-policy keeps the earlier one.
+    if isinstance(policy, str) and policy.strip():
+        result.policy = policy.strip()
 
 
 def _rule(index: int, entry: object) -> TdmRule:
@@ -161,7 +172,7 @@ def _rule(index: int, entry: object) -> TdmRule:
     if not isinstance(entry, dict):
         return TdmRule(index, "", None, None, valid=False, error="not an object")
     location = entry.get("location")
-    reservation = tdm_value(entry.get("tdm-reservation"))
+    reservation = _json_tdm_value(entry.get("tdm-reservation"))
     policy = entry.get("tdm-policy")
     policy = policy if isinstance(policy, str) else None
     location_text = location if isinstance(location, str) else ""

@@ -36,9 +36,10 @@ _RESULT = {"verdict": "other_verdict", "named": "other_named", "via": "other_via
 
 @cache
 def listed_agents() -> pd.DataFrame:
-    """One row per agent of the bundled list, in its order: agent, purpose."""
+    """One row per agent of the bundled list, in its order: agent, purpose (both categorical)."""
     rows = [(agent.name, agent.purpose) for agent in ai_agents()]
-    return pd.DataFrame(rows, columns=["agent", "purpose"]).astype("str")
+    frame = pd.DataFrame(rows, columns=["agent", "purpose"])
+    return frame.astype({"agent": pd.CategoricalDtype(frame["agent"]), "purpose": "category"})
 
 
 def audited(sites: pd.DataFrame) -> pd.DataFrame:
@@ -49,13 +50,14 @@ def audited(sites: pd.DataFrame) -> pd.DataFrame:
 def per_site_agent(sites: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
     """Return one row per audited site and listed agent: record, domain, agent, purpose, verdict ...
 
-    Rows come site by site in file order, agents in list order. A missing verdict is ``unknown``.
+    Rows come site by site in file order, agents in list order. ``domain``, ``agent`` and
+    ``purpose`` are categorical: each repeats 166 times or more. A missing verdict is ``unknown``.
     """
     agents, targets = listed_agents(), audited(sites)
     width, height = len(agents), len(targets)
     grid = pd.concat(
         [
-            targets[["domain"]].iloc[np.repeat(np.arange(height), width)].reset_index(),
+            targets[["domain"]].astype("category").iloc[np.repeat(np.arange(height), width)].reset_index(),
             agents.iloc[np.tile(np.arange(width), height)].reset_index(drop=True),
         ],
         axis=1,
@@ -71,7 +73,7 @@ def per_site_agent(sites: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
 def _named_rows(records: pd.Index, agents: pd.Series, named: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Grid row of each named entry of a listed agent for an audited site, and those entries."""
     site_at = pd.Series(np.arange(len(records)), index=records)
-    agent_at = pd.Series(np.arange(len(agents)), index=agents.to_numpy())
+    agent_at = pd.Series(np.arange(len(agents)), index=agents.astype("str").to_numpy())
     found = named[named["record"].isin(records) & named["agent"].isin(agent_at.index)]
     rows = site_at[found["record"]].to_numpy() * len(agents) + agent_at[found["agent"]].to_numpy()
     return rows, found
@@ -79,7 +81,7 @@ def _named_rows(records: pd.Index, agents: pd.Series, named: pd.DataFrame) -> tu
 
 def count_verdicts(site_agents: pd.DataFrame) -> pd.DataFrame:
     """Return one row per listed agent: how many domains got each verdict, and how many name it."""
-    agent = pd.Categorical(site_agents["agent"], categories=listed_agents()["agent"])
+    agent = site_agents["agent"]
     verdict = pd.Categorical(site_agents["verdict"], categories=AGENT_VERDICTS)
     counts = site_agents.groupby([agent, verdict], observed=False).size().unstack()
     named = site_agents["named"].fillna(False).groupby(agent, observed=False).sum()
@@ -90,5 +92,6 @@ def per_agent(counts: pd.DataFrame) -> pd.DataFrame:
     """Return one row per listed agent: purpose, domains per verdict, full_share and named."""
     read = counts["full"] + counts["partial"] + counts["none"]
     share = (counts["full"] / read.where(read > 0)).round(6).astype("Float64")
-    table = counts.assign(full_share=share).reset_index()
-    return listed_agents().merge(table, on="agent", how="left", validate="one_to_one")[AGENT_COLUMNS]
+    table = counts.assign(full_share=share).reset_index().astype({"agent": "str"})
+    agents = listed_agents().astype("str")
+    return agents.merge(table, on="agent", how="left", validate="one_to_one")[AGENT_COLUMNS]

@@ -10,46 +10,78 @@ touches values that start with those characters. Domains never do.
 Carriage returns inside a cell become ``\\n``: Python 3.11's csv writer quotes a cell with a line
 feed but not one with a lone CR when the line end is ``\\n``, and readers split rows on either.
 
-Booleans are written ``true`` / ``false``, anything unknown as an empty cell.
+Booleans are written ``true`` / ``false``, numbers as Python writes them, anything unknown as an
+empty cell. A cell with a comma, a double quote or a line feed is quoted as the csv module does
+(``QUOTE_MINIMAL``, quotes doubled).
+
+Everything here works on a column's distinct values (``pd.factorize``) and maps them back by
+position, so a column that repeats a few values over millions of rows (agent names, verdicts)
+costs little more than its distinct values.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-__all__ = ["FORMULA_STARTS", "csv_cells", "neutralise"]
+__all__ = ["FORMULA_STARTS", "cell_texts", "csv_cells", "neutralise"]
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED = r'[,"\n\r]'
 
 
 def neutralise(values: pd.Series) -> pd.Series:
-    """Return text values with a ``'`` before formula starts and CRs turned into line feeds.
+    """Return the values as text cells: a ``'`` before formula starts, CRs turned into line feeds.
 
-    Works on the distinct values only, so a column that repeats a few values over millions of rows
-    (agent names, verdicts) costs no more than its distinct values.
+    The result has object dtype; missing values stay missing (None).
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if not len(uniques):
-        return values
-    text = pd.Series(uniques, dtype="str")
-    formula = text.str.startswith(FORMULA_STARTS)
-    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
-    safe = text.where(~formula, "'" + text)
-    # factorize gives -1 for a missing value; index an extra missing slot with it.
-    lookup = pd.concat([safe, pd.Series([pd.NA], dtype="str")], ignore_index=True)
-    return pd.Series(lookup.to_numpy()[codes], index=values.index, dtype="str", name=values.name)
+    safe = _safe(pd.Series(uniques, dtype="str")).to_numpy(dtype=object, na_value=None)
+    return pd.Series(_take(safe, codes, None), index=values.index, dtype=object, name=values.name)
 
 
 def csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` as it is written: booleans as true/false, every text cell neutralised."""
+    """Return ``frame`` as text cells (object dtype, None when unknown), as they are written."""
     cells = {}
     for column, values in frame.items():
-        if is_bool_dtype(values.dtype):
-            cells[column] = values.map({True: "true", False: "false"}, na_action="ignore").astype("str")
-        elif is_numeric_dtype(values.dtype):
-            cells[column] = values
-        else:
-            cells[column] = neutralise(values)
+        codes, texts = _texts(values)
+        cells[column] = pd.Series(_take(texts, codes, None), index=frame.index, dtype=object)
     return pd.DataFrame(cells, index=frame.index)
+
+
+def cell_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return (codes, texts): each value's cell as written in the file is ``texts[code]``.
+
+    ``texts`` holds one quoted-when-needed text per distinct value, then ``""`` for a missing one,
+    which ``codes`` points at with -1.
+    """
+    codes, texts = _texts(values)
+    text = pd.Series(texts, dtype="str")
+    quoted = text.where(~text.str.contains(_QUOTED), '"' + text.str.replace('"', '""', regex=False) + '"')
+    return codes, np.append(quoted.to_numpy(dtype=object), "")
+
+
+def _texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and the unquoted cell text of each distinct value (booleans, numbers, safe text)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if is_bool_dtype(values.dtype):
+        text = pd.Series(np.where(np.asarray(uniques, dtype=bool), "true", "false"), dtype="str")
+    elif is_numeric_dtype(values.dtype):
+        text = pd.Series(uniques).astype("str")
+    else:
+        text = _safe(pd.Series(uniques, dtype="str"))
+    return codes, text.to_numpy(dtype=object)
+
+
+def _safe(text: pd.Series) -> pd.Series:
+    """Text with a ``'`` before formula starts and every CR turned into a line feed."""
+    formula = text.str.startswith(FORMULA_STARTS)
+    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+    return text.where(~formula, "'" + text)
+
+
+def _take(texts: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
+    """``texts[code]`` for every code, ``missing`` where the code is -1."""
+    return np.append(texts, missing)[codes]

@@ -110,7 +110,7 @@ def load_named(records: list[dict[str, Any]], first: int = 0) -> pd.DataFrame:
     lists = pd.Series([record.get("agents") for record in records], dtype=object)
     entries = lists.set_axis(pd.RangeIndex(first, first + len(records), name="record")).explode().dropna()
     named = pd.DataFrame.from_records(_objects(entries), columns=_AGENT_FIELDS, index=entries.index)
-    return named.reset_index().pipe(_typed)
+    return named.rename_axis("record").reset_index().pipe(_typed)
 
 
 def _objects(values: pd.Series) -> list[dict[str, Any]]:

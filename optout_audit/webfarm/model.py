@@ -175,8 +175,8 @@ class Web(Protocol):
         """Yield every host with its placement (``nxdomain`` hosts included, they are skipped later)."""
         ...
 
-    def explicit_hosts(self) -> Iterator[str]:
-        """Yield the hosts worth naming in the TLS certificate (not the synthetic thousands)."""
+    def cert_names(self) -> Iterator[str]:
+        """Yield the names worth putting in the TLS certificate: hosts, or ``*.tld`` for thousands."""
         ...
 
     def to_json(self) -> dict[str, Any]:
@@ -203,7 +203,7 @@ class StaticWeb:
             # Every explicit special host gets an address of its own: the brief of the farm.
             yield host, Placement(mode, site.http, group=None if mode is None else f"host:{host}")
 
-    def explicit_hosts(self) -> Iterator[str]:
+    def cert_names(self) -> Iterator[str]:
         return iter(self.sites)
 
     def to_json(self) -> dict[str, Any]:
@@ -231,9 +231,9 @@ class WebSet:
                     seen.add(host)
                     yield host, placement
 
-    def explicit_hosts(self) -> Iterator[str]:
+    def cert_names(self) -> Iterator[str]:
         for web in self.webs:
-            yield from web.explicit_hosts()
+            yield from web.cert_names()
 
     def to_json(self) -> dict[str, Any]:
         merged: dict[str, Any] = {"sites": [], "synthetic": []}

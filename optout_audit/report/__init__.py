@@ -1,0 +1,22 @@
+"""The report stage: a run's ``audit.jsonl`` -> the CSV files of its run folder.
+
+``build_reports(run_dir)`` writes, next to ``audit.jsonl``:
+
+- ``domains.csv``: one row per record, invalid input lines included (:mod:`.domains`);
+- ``domain_agents.csv``: one row per audited domain and listed AI agent (:mod:`.agents`);
+- ``agents.csv``: per agent, domains per verdict and ``full_share`` (:mod:`.agents`);
+- ``signals.csv``: per signal, the records carrying it (:mod:`.signals`);
+- ``summary.csv``: the run's headline figures (:mod:`.summary`).
+
+``REPORT_COLUMNS`` gives each file's header. Files are UTF-8 with ``\\n`` line ends, booleans
+``true``/``false``, unknown values as empty cells, and text cells guarded against spreadsheet
+formulas (:mod:`.csvsafe`). The run is read in chunks (:mod:`.read`), so memory does not grow with it.
+"""
+
+from __future__ import annotations
+
+from optout_audit.report.build import REPORT_COLUMNS, build_reports
+from optout_audit.report.csvsafe import csv_cells, neutralise
+from optout_audit.report.read import DEFAULT_CHUNKSIZE
+
+__all__ = ["DEFAULT_CHUNKSIZE", "REPORT_COLUMNS", "build_reports", "csv_cells", "neutralise"]
