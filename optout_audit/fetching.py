@@ -91,10 +91,19 @@ def _classify_one(exc: BaseException) -> str | None:
     return None
 
 
+def _message(exc: BaseException) -> str:
+    """A one-line message: Twisted's ResponseFailed wraps its reasons in Failure reprs."""
+    reasons = getattr(exc, "reasons", None)
+    if reasons:
+        exc = reasons[0].value
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
 def classify_failure(failure: Failure) -> tuple[str, str]:
     """(fault, message) for a failed request."""
     chain = _chain(failure.value)
-    message = "; ".join(f"{type(exc).__name__}: {exc}" for exc in chain[-1:])[:300]
+    message = _message(chain[-1])
     for exc in chain:
         fault = _classify_one(exc)
         if fault:

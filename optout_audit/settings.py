@@ -34,6 +34,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    # process_response runs from high to low: this must sit above HttpCompressionMiddleware (590).
+    "optout_audit.middlewares.RobotsBodyCapMiddleware": 595,
 }
 ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
 EXTENSIONS = {

@@ -24,6 +24,7 @@ from optout_audit.report.csvsafe import FORMULA_STARTS
 from optout_audit.report.domains import with_agent_counts
 from optout_audit.report.read import load_named, load_sites
 from optout_audit.report.synthetic import synthetic_records, write_synthetic_audit
+from optout_audit.report.write import csv_text
 
 SMALL = Path(__file__).parent / "fixtures" / "audit" / "small"
 STAMP = "2026-09-01T12:00:00Z"
@@ -75,7 +76,8 @@ def test_build_reports_writes_every_file_with_its_header(tmp_path: Path) -> None
     for name, path in paths.items():
         body = text(path)
         assert body.split("\n", 1)[0] == ",".join(REPORT_COLUMNS[name])
-        assert "\r\n" not in body and body.endswith("\n"), name
+        assert "\r" not in body, name
+        assert body.endswith("\n"), name
     assert not list((tmp_path / "run").glob("*.partial"))
 
 
@@ -112,7 +114,7 @@ def test_domains_csv_reads_back_with_tri_states(small_run: Path) -> None:
     domains = table(small_run / "domains.csv")
     assert list(domains["tdm_reservation"]) == ["0", "", "1", "", "", "", "", "", ""]
     assert list(domains["blocks_all_crawlers"]) == ["false", "false", "", "", "", "", "", "true", ""]
-    assert list(domains["tdm_policy"])[0] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert list(domains["tdm_policy"])[0] == '\'=HYPERLINK("http://evil.example","click")'
 
 
 # --- domain_agents.csv --------------------------------------------------------------------------
@@ -180,7 +182,8 @@ def test_agents_csv_counts_domains_per_verdict(small_run: Path) -> None:
 
 
 def test_full_share_is_empty_without_a_read_robots_txt() -> None:
-    counts = pd.DataFrame(0, index=pd.Index(AGENTS, name="agent"), columns=["full", "partial", "none", "unknown", "named"])
+    columns = ["full", "partial", "none", "unknown", "named"]
+    counts = pd.DataFrame(0, index=pd.Index(AGENTS, name="agent"), columns=columns)
     counts.loc["GPTBot", ["full", "none", "unknown"]] = [3, 1, 5]
     counts.loc["CCBot", "unknown"] = 9
     agents = per_agent(counts).set_index("agent")
@@ -246,11 +249,16 @@ def test_empty_run_has_headers_zeros_and_empty_shares(tmp_path: Path) -> None:
     paths = build_reports(tmp_path, generated_at=STAMP)
     assert len(table(paths["domains.csv"])) == len(table(paths["domain_agents.csv"])) == 0
     agents = table(paths["agents.csv"])
-    assert len(agents) == 166 and set(agents["full"]) == {"0"} and set(agents["full_share"]) == {""}
+    assert len(agents) == 166
+    assert set(agents["full"]) == {"0"}
+    assert set(agents["full_share"]) == {""}
     signals = table(paths["signals.csv"])
-    assert len(signals) == 11 and set(signals["domains"]) == {"0"} and set(signals["share"]) == {""}
+    assert len(signals) == 11
+    assert set(signals["domains"]) == {"0"}
+    assert set(signals["share"]) == {""}
     summary = table(paths["summary.csv"]).set_index("metric")["value"]
-    assert summary["sites"] == "0" and summary["share_reserving"] == ""
+    assert summary["sites"] == "0"
+    assert summary["share_reserving"] == ""
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -270,7 +278,8 @@ def test_cut_last_line_and_blank_lines_are_skipped_and_counted(tmp_path: Path) -
 def test_load_sites_sets_dtypes() -> None:
     records = list(synthetic_records(40))
     sites = load_sites(records, first=100)
-    assert list(sites.index) == list(range(100, 140)) and sites.index.name == "record"
+    assert list(sites.index) == list(range(100, 140))
+    assert sites.index.name == "record"
     dtypes = sites.dtypes.astype(str)
     assert dtypes["tdm_reservation"] == dtypes["robots_http_status"] == dtypes["other_line"] == "Int64"
     assert dtypes["noai"] == dtypes["own_access"] == dtypes["blocks_all_crawlers"] == "boolean"
@@ -290,14 +299,15 @@ def test_per_site_agent_overlays_named_entries_on_other_agents() -> None:
     ]  # fmt: skip
     sites, named = load_sites(records, first=10), load_named(records, first=10)
     rows = per_site_agent(sites, named)
-    assert len(rows) == 2 * 166 and list(rows["record"].drop_duplicates()) == [10, 12]
+    assert len(rows) == 2 * 166
+    assert list(rows["record"].drop_duplicates()) == [10, 12]
     gpt = rows[rows["agent"].eq("GPTBot")].reset_index(drop=True)
     expected = pd.DataFrame({
         "record": [10, 12], "domain": ["a.test", "c.test"], "verdict": ["full", "unknown"],
         "named": pd.array([True, pd.NA], dtype="boolean"), "via": ["named", pd.NA], "rule": ["Disallow: /", pd.NA],
         "line": pd.array([2, pd.NA], dtype="Int64"),
     }).astype({"domain": "str", "verdict": "str", "via": "str", "rule": "str"})  # fmt: skip
-    pdt.assert_frame_equal(gpt[list(expected.columns)], expected)
+    pdt.assert_frame_equal(gpt[list(expected.columns)].astype({"domain": "str"}), expected)
     counts = with_agent_counts(sites, rows)
     assert list(counts["training_agents_full"]) == [1, pd.NA, pd.NA]
     verdicts = count_verdicts(rows)
@@ -340,7 +350,8 @@ def test_synthetic_20000_records_in_small_chunks(tmp_path: Path) -> None:
     assert set(per_verdict) == {len(audited)}
     assert int(agents.loc["GPTBot", "full"]) == (domains["training_agents_full"].isin(["4", "41"])).sum()
     counts = domains["reserves_ai_training"].value_counts()
-    assert int(summary["reserves_yes"]) == counts["yes"] and int(summary["ok"]) == domains["status"].eq("ok").sum()
+    assert int(summary["reserves_yes"]) == counts["yes"]
+    assert int(summary["ok"]) == domains["status"].eq("ok").sum()
 
 
 # --- CSV injection --------------------------------------------------------------------------------
@@ -398,4 +409,29 @@ def test_no_cell_of_any_report_starts_a_formula(small_run: Path, tmp_path: Path)
                 rows = list(csv.reader(report))
             assert all(not cell.startswith(FORMULA_STARTS) for row in rows for cell in row), name
     domains = table(tmp_path / "domains.csv")
-    assert len(domains) == 9 and domains.loc[3, "error"] == "'-DNS\nlookup\nfailed"
+    assert len(domains) == 9
+    assert domains.loc[3, "error"] == "'-DNS\nlookup\nfailed"
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+_TEXT = st.text(alphabet=st.sampled_from("=+-@\t\r\nab,\"'é "), max_size=5)
+
+
+@given(
+    st.lists(
+        st.tuples(st.none() | _TEXT, st.none() | st.booleans(), st.none() | st.integers(-5, 10**12),
+                  st.none() | st.floats(allow_nan=False, allow_infinity=False), _TEXT),
+        max_size=12,
+    )
+)  # fmt: skip
+def test_csv_text_is_what_to_csv_writes_of_csv_cells(rows: list[tuple]) -> None:
+    frame = pd.DataFrame(rows, columns=["text", "flag", "count", "share", "more"], dtype=object).astype(
+        {"text": "str", "flag": "boolean", "count": "Int64", "share": "Float64", "more": "str"}
+    )
+    expected = io.StringIO()
+    csv_cells(frame).to_csv(expected, header=False, index=False, lineterminator="\n")
+    written = csv_text(frame)
+    assert written == expected.getvalue()
+    cells = csv_cells(frame).fillna("").astype(str).to_numpy().tolist()
+    assert list(csv.reader(io.StringIO(written, newline=""))) == cells

@@ -129,6 +129,12 @@ def test_head_and_other_methods(farm):
     assert get(farm, "plain.farm.test", "/", method="POST").status == 405
 
 
+def test_malformed_requests_get_400_and_http_1_0_closes(farm):
+    assert raw_exchange(farm.address, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    answer = raw_exchange(farm.address, b"GET /robots.txt HTTP/1.0\r\nHost: plain.farm.test\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close\r\n" in answer
+
+
 def test_keep_alive_and_connection_close(farm):
     conn = http.client.HTTPConnection(farm.address, 80, timeout=5)
     for path in ("/robots.txt", "/", "/robots.txt"):
@@ -374,11 +380,14 @@ def test_sites_round_trip_through_json():
 
 def test_latency_farms_in_parallel_and_clean_stop():
     site = Site("latency.farm.test", {"/": Resource.text("ok")})
-    with running_farm([site], latency=(150, 200)) as slow, running_farm([site]) as fast:
+    with running_farm([site], latency=(150, 200)) as slow, running_farm([site], workers=2) as fast:
         assert slow.address != fast.address
         started = time.monotonic()
         assert slow.fetch("latency.farm.test", scheme="http").body == b"ok"
         assert time.monotonic() - started >= 0.15
+        for _ in range(10):
+            assert fast.fetch("latency.farm.test").body == b"ok"
+        assert len(fast.request_log()) == 10  # both workers append to the one log
         pid = slow.pid
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)

@@ -33,8 +33,13 @@ from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserve
 
 __all__ = ["DomainVerdict", "RobotsEvidence", "agent_results", "domain_verdict", "robots_evidence"]
 
-#: robots.txt statuses under which the file's rules are known (parsed, or known absent).
+#: robots.txt statuses under which the file's rules are known, given a parsed body (or none: 4xx).
 ROBOTS_READ = ("ok", "missing", "invalid", "too_large")
+
+
+def robots_rules_known(robots_status: str, parsed: bool) -> bool:
+    """Are the site's robots.txt rules known? A 4xx means "no rules"; a 2xx needs a parsed body."""
+    return robots_status == "missing" or (robots_status in ROBOTS_READ and parsed)
 
 
 @dataclass(slots=True)
@@ -102,7 +107,7 @@ def _agents_of(group) -> list[str]:
 def domain_verdict(
     *,
     site_answered: bool,
-    robots_status: str,
+    robots_read: bool,
     named_agents: list[AgentVerdict],
     other_agents: AgentVerdict | None,
     training_agents: frozenset[str],
@@ -117,7 +122,6 @@ def domain_verdict(
     reserving: set[str] = set()
     partial: set[str] = set()
     signals: set[str] = set()
-    robots_read = robots_status in ROBOTS_READ
 
     if robots_read:
         for result in named_agents:
@@ -171,12 +175,12 @@ def domain_verdict(
 def _robots_lines(evidence: RobotsEvidence, verdict: DomainVerdict, reserving: set[str], signals: set[str]) -> None:
     if evidence.content_signals:
         signals.add("content_signal")
-        verdict.content_signal = " | ".join(item["value"] for item in evidence.content_signals)
+        verdict.content_signal = _joined(item["value"] for item in evidence.content_signals)
     if any(item["ai_train"] == "no" for item in evidence.content_signals):
         reserving.add("content_signal_ai_train_no")
     if evidence.content_usage:
         signals.add("content_usage")
-        verdict.content_usage = " | ".join(item["value"] for item in evidence.content_usage)
+        verdict.content_usage = _joined(item["value"] for item in evidence.content_usage)
     if any(item["train_ai"] == "n" and item["path"] in (None, "/") for item in evidence.content_usage):
         reserving.add("content_usage_train_ai_n")
     if evidence.licenses:
@@ -185,6 +189,16 @@ def _robots_lines(evidence: RobotsEvidence, verdict: DomainVerdict, reserving: s
         signals.add("disallow_ai_training_line")
         if item["key"] == "disallowaitraining" and item["value"].strip() in ("/", "/*"):
             reserving.add("disallow_ai_training")
+
+
+def _joined(values: Iterable[str]) -> str:
+    """Distinct non-empty values in order, " | "-separated (a robots line and a header often agree)."""
+    distinct: list[str] = []
+    for value in values:
+        for part in value.split(" | ") if value else ():
+            if part not in distinct:
+                distinct.append(part)
+    return " | ".join(distinct)
 
 
 def _page(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: DomainVerdict,
@@ -202,12 +216,12 @@ def _page(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: Doma
             signals.add("x_robots_tag")
         if headers.content_usage:
             signals.add("content_usage")
-            verdict.content_usage = " | ".join(filter(None, [verdict.content_usage, headers.content_usage]))
+            verdict.content_usage = _joined([verdict.content_usage, headers.content_usage])
             if parse_content_usage(headers.content_usage).train_ai == "n":
                 reserving.add("content_usage_train_ai_n")
         if headers.content_signal:
             signals.add("content_signal")
-            verdict.content_signal = " | ".join(filter(None, [verdict.content_signal, headers.content_signal]))
+            verdict.content_signal = _joined([verdict.content_signal, headers.content_signal])
             if parse_content_signal(headers.content_signal).ai_train == "no":
                 reserving.add("content_signal_ai_train_no")
         if headers.license_links:

@@ -84,4 +84,5 @@ def _safe(text: pd.Series) -> pd.Series:
 
 def _take(texts: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
     """``texts[code]`` for every code, ``missing`` where the code is -1."""
-    return np.append(texts, missing)[codes]
+    taken: np.ndarray = np.append(texts, np.array([missing], dtype=object))[codes]
+    return taken

@@ -28,12 +28,12 @@ from optout_audit.detect.html import HtmlSignals, parse_html_head
 from optout_audit.detect.robots import RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep
 from optout_audit.detect.verdict import (
-    ROBOTS_READ,
     DomainVerdict,
     RobotsEvidence,
     agent_results,
     domain_verdict,
     robots_evidence,
+    robots_rules_known,
 )
 from optout_audit.domains import registered_domain
 from optout_audit.fetching import (
@@ -64,6 +64,7 @@ class SiteState:
     tdmrep: TdmrepFile | None = None
     aitxt: AiTxt | None = None
     evidence: RobotsEvidence | None = None
+    rules_known: bool = False  # robots.txt was read (or is known absent)
     steps: list[str] = field(default_factory=list)  # what is still to fetch
 
 
@@ -120,7 +121,10 @@ class OptoutSpider(scrapy.Spider):
         )
 
     def _robots_request(self, state: SiteState) -> Request:
-        return self._request(state, "robots.txt", self.on_robots, self.on_robots_failure, robots_body=True)
+        # No size cap while downloading (a big file is cut at ROBOTS_MAX_BYTES by on_bytes_received and
+        # parsed on its head); RobotsBodyCapMiddleware restores a cap before decompression.
+        return self._request(state, "robots.txt", self.on_robots, self.on_robots_failure, robots_body=True,
+                             download_maxsize=0)
 
     def on_robots(self, response: Response, state: SiteState):
         fetch = fetch_from_response(response.request.url, response)
@@ -143,8 +147,9 @@ class OptoutSpider(scrapy.Spider):
         return self._after_robots(state)
 
     def _after_robots(self, state: SiteState):
-        audit, robots_status = state.audit, state.audit.robots.status
-        if robots_status in ROBOTS_READ:
+        audit = state.audit
+        state.rules_known = robots_rules_known(audit.robots.status, state.robots is not None)
+        if state.rules_known:
             robots = state.robots or RobotsTxt.parse(b"")
             audit.own_access = robots.can_fetch(state.root, PRODUCT_TOKEN)
             delays = robots.lines_for(PRODUCT_TOKEN, "crawl-delay")
@@ -214,7 +219,7 @@ class OptoutSpider(scrapy.Spider):
         audit.page = _page_signals(state.headers, state.html)
         verdict = domain_verdict(
             site_answered=audit.status == "ok",
-            robots_status=audit.robots.status,
+            robots_read=state.rules_known,
             named_agents=audit.agents,
             other_agents=audit.other_agents,
             training_agents=self.training,

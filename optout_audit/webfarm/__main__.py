@@ -66,8 +66,6 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency, address=args.address, http_port=args.http_port, https_port=args.https_port,
         workers=max(1, args.workers), parent_pid=args.parent_pid,
     )
-    if args.parent_pid is None:  # interactive use: say where things are
-        print(f"webfarm: serving {args.sites}; hosts file {options.hosts_out or workdir / 'hosts'}", file=sys.stderr)
     return main_serve(load_web(args.sites), options)
 
 

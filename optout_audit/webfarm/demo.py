@@ -77,7 +77,8 @@ _ENTRIES: list[DemoSite] = []
 _OK = {"status": "ok", "robots_status": "ok", "blocks_all_crawlers": False, "noai": False, "noimageai": False,
        "tdm_reservation": None, "content_signal": "", "content_usage": "", "home_page_fetched": True}
 #: The reading of a site that could not be audited.
-_UNKNOWN = {"reserves_ai_training": "unknown", "noai": None, "noimageai": None, "tdm_reservation": None}
+_UNKNOWN = {"reserves_ai_training": "unknown", "blocks_all_crawlers": None, "noai": None, "noimageai": None,
+            "tdm_reservation": None}
 
 
 def _demo(host: str, input_line: str | None = None, **expect: Any) -> Callable[[Callable[[], list[Site]]], Callable[[], list[Site]]]:
@@ -335,11 +336,11 @@ def huge_robots() -> list[Site]:
 @_demo("bomb.example", agents={"GPTBot": "none"}, reserves_ai_training="no",
        **{**_OK, "noai": None, "noimageai": None})
 def bomb() -> list[Site]:
-    """Compression bombs: the home page is a gzip bomb, tdmrep.json a brotli bomb and ai.txt a
-    deflate bomb, each about 1 MiB or less on the wire and 1 GiB expanded; robots.txt is normal
-    and allows all. A crawler must cap what it decompresses. Reading: status ok; robots ok;
-    every agent none; the three other fetches too_large (or error), so noai/noimageai unknown;
-    reserves no (robots.txt was read and nothing says yes)."""
+    """Compression bombs: the home page is a gzip bomb (256 MiB from 265 KB: under a 1 MiB download
+    cap, so only a decompression cap stops it), tdmrep.json a brotli bomb (1 GiB from 809 bytes)
+    and ai.txt a deflate bomb (1 GiB from 1 MiB); robots.txt is normal and allows all. Reading:
+    status ok; robots ok; every agent none; the three other fetches too_large (or error), so
+    noai/noimageai unknown; reserves no (robots.txt was read and nothing says yes)."""
     html_head = b"<!DOCTYPE html>\n<html><head><title>Bomb</title></head><body>\n"
     extra = {
         "/.well-known/tdmrep.json": Resource(200, b"", [("Content-Type", "application/json")], fault=brotli_bomb(fill=b" ")),
@@ -347,7 +348,7 @@ def bomb() -> list[Site]:
     }
     site = _site("bomb.example", "Bomb Bulletin", ALLOW_ALL, extra=extra)
     site.resources["/"] = Resource(200, b"", [("Content-Type", "text/html; charset=utf-8")],
-                                   fault=gzip_bomb(prefix=html_head, fill=b" "))
+                                   fault=gzip_bomb(256 << 20, prefix=html_head, fill=b" "))
     return [site]
 
 

@@ -82,17 +82,17 @@ class Resource:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
     @classmethod
-    def text(cls, body: str | bytes, status: int = 200, headers: Headers = (), **kw: Any) -> Resource:  # type: ignore[assignment]
+    def text(cls, body: str | bytes, status: int = 200, headers: Iterable[tuple[str, str]] = (), **kw: Any) -> Resource:
         """A ``text/plain; charset=utf-8`` resource (robots.txt, ai.txt)."""
         return cls(status, body, [("Content-Type", "text/plain; charset=utf-8"), *headers], **kw)
 
     @classmethod
-    def html(cls, body: str | bytes, status: int = 200, headers: Headers = (), **kw: Any) -> Resource:  # type: ignore[assignment]
+    def html(cls, body: str | bytes, status: int = 200, headers: Iterable[tuple[str, str]] = (), **kw: Any) -> Resource:
         """A ``text/html; charset=utf-8`` resource."""
         return cls(status, body, [("Content-Type", "text/html; charset=utf-8"), *headers], **kw)
 
     @classmethod
-    def json(cls, value: Any, status: int = 200, headers: Headers = (), **kw: Any) -> Resource:  # type: ignore[assignment]
+    def json(cls, value: Any, status: int = 200, headers: Iterable[tuple[str, str]] = (), **kw: Any) -> Resource:
         """An ``application/json`` resource holding ``value`` (or a str/bytes body as is)."""
         body = value if isinstance(value, (str, bytes)) else json.dumps(value, indent=2) + "\n"
         return cls(status, body, [("Content-Type", "application/json"), *headers], **kw)

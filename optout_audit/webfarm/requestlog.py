@@ -9,8 +9,9 @@ it answers, so several worker processes can share the file and a client that has
      "status": 200, "fault": null, "user_agent": "optout-audit/0.1.0 (...)",
      "if_none_match": null, "if_modified_since": null}
 
-A TLS connection refused by a ``tls_fail`` / ``tls_abort`` host is logged as
-``{"event": "tls_fail", "address": ..., "mode": ...}``; it carried no request.
+A TLS connection broken on purpose by a ``tls_fail`` / ``tls_abort`` host is logged as
+``{"event": "tls_fail"|"tls_abort", "address": ..., "mode": ...}``; it carried no request, so
+:func:`requests_of` leaves it out.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import logging
 import random
 import socket
 import ssl
@@ -36,8 +35,6 @@ from optout_audit.webfarm.netplan import NetPlan
 from optout_audit.webfarm.payloads import bomb_body, huge_chunks
 from optout_audit.webfarm.requestlog import RequestLogWriter
 from optout_audit.webfarm.wire import BadRequest, Request
-
-logger = logging.getLogger(__name__)
 
 SERVER_NAME = "webfarm/1 (optout-audit test web)"
 WRITE_CHUNK = 256 * 1024

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import resource
 import signal
@@ -29,8 +28,6 @@ from optout_audit.webfarm.netplan import NetPlan, plan_network
 from optout_audit.webfarm.requestlog import RequestLogWriter
 from optout_audit.webfarm.server import FarmServer
 from optout_audit.webfarm.tls import server_context, write_certificate
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -103,6 +100,9 @@ async def _run(web: Web, plan: NetPlan, tls: ssl.SSLContext, options: ServeOptio
     await server.start()
     if ready is not None and options.ready_file is not None:
         _write_json_atomically(options.ready_file, ready)
+    if ready is not None and options.parent_pid is None:  # run by hand: say where the farm is
+        print(f"webfarm: ready on {plan.address} (http :{plan.http_port}, https :{plan.https_port}), "
+              f"hosts file {ready['hosts_file']}, certificate {ready['cert_file']}", file=sys.stderr, flush=True)
     watchdog = asyncio.create_task(_watch_parent(watch_pid, stop)) if watch_pid else None
     await stop.wait()
     if watchdog is not None:
