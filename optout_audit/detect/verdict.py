@@ -33,6 +33,13 @@ from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserve
 
 __all__ = ["DomainVerdict", "RobotsEvidence", "agent_results", "domain_verdict", "robots_evidence"]
 
+#: The names a verdict puts in ``reservation_signals`` (DESIGN.md "Per domain").
+RESERVATION_SIGNALS = (
+    "robots_training_agent_full", "robots_training_agent_partial", "robots_blocks_all", "noai",
+    "noimageai", "tdm_reservation", "tdmrep_partial", "content_signal_ai_train_no",
+    "content_usage_train_ai_n", "disallow_ai_training", "ai_txt_disallow_all",
+)  # fmt: skip
+
 #: robots.txt statuses under which the file's rules are known, given a parsed body (or none: 4xx).
 ROBOTS_READ = ("ok", "missing", "invalid", "too_large")
 

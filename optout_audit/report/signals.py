@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["RESERVATION_SIGNALS", "SIGNAL_COLUMNS", "count_signals", "per_signal"]
+from optout_audit.detect.verdict import RESERVATION_SIGNALS
 
-#: The names detect.verdict puts in ``reservation_signals`` (DESIGN.md "Per domain").
-RESERVATION_SIGNALS = (
-    "robots_training_agent_full", "robots_training_agent_partial", "robots_blocks_all", "noai",
-    "noimageai", "tdm_reservation", "tdmrep_partial", "content_signal_ai_train_no",
-    "content_usage_train_ai_n", "disallow_ai_training", "ai_txt_disallow_all",
-)  # fmt: skip
+__all__ = ["SIGNAL_COLUMNS", "count_signals", "per_signal"]
+
 SIGNAL_COLUMNS = ["signal", "domains", "share", "reserving"]
 
 

@@ -38,7 +38,7 @@ from optout_audit.detect.verdict import (
 from optout_audit.domains import registered_domain
 from optout_audit.fetching import (
     CONNECT_FAULTS,
-    HOST_LEVEL_FAULTS,
+    GIVE_UP_FAULTS,
     fetch_from_failure,
     fetch_from_response,
     utc_now,
@@ -164,8 +164,8 @@ class OptoutSpider(scrapy.Spider):
             # RFC 9309: unreachable or 5xx means complete disallow, for us too.
             audit.own_access = False
             audit.other_agents = AgentResult("*", "unknown")
-        if audit.robots.fault in HOST_LEVEL_FAULTS:
-            reason = f"not fetched: the host is unreachable ({audit.robots.fault})"
+        if audit.robots.fault in GIVE_UP_FAULTS:
+            reason = f"not fetched: robots.txt could not be fetched ({audit.robots.fault})"
             for name in ("home", "tdmrep", "aitxt"):
                 setattr(audit, name, Fetch(status="skipped", error=reason))
             return self._finish(state)
@@ -243,14 +243,12 @@ class OptoutSpider(scrapy.Spider):
 
 
 def _site_status(audit: SiteAudit) -> tuple[str, str, str]:
-    fetches = (audit.robots, audit.home, audit.tdmrep, audit.aitxt)
-    if any(fetch.http_status is not None for fetch in fetches):
-        return "ok", "", ""
+    """The site's status is what happened to its first contact, the robots.txt fetch."""
     robots = audit.robots
-    if robots.status == "unreachable":
-        return "unreachable", robots.fault, robots.error
-    if robots.status == "timeout":
-        return "timeout", robots.fault, robots.error
+    if robots.http_status is not None or robots.fault == "too_many_redirects":
+        return "ok", "", ""  # it answered, even if only with redirects
+    if robots.status in ("unreachable", "timeout"):
+        return robots.status, robots.fault, robots.error
     return "error", robots.fault, robots.error
 
 
