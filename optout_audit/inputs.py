@@ -59,11 +59,16 @@ def _shown(raw: str) -> str:
     return raw if len(raw) <= _SHOWN_INPUT_CHARS else raw[:_SHOWN_INPUT_CHARS] + "…"
 
 
+_PLAIN_HOST = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+
+
 def normalise_host(host: str) -> str:
     """Lower-case IDNA form of ``host``; raises ValueError with a reason when it is not a host name."""
     host = host.strip().rstrip(".").lower()
     if not host:
         raise ValueError("no host name")
+    if _PLAIN_HOST.match(host) and "xn--" not in host:
+        return host  # plain ASCII letters-digits-hyphens: IDNA would return it unchanged
     if _IPV4.match(host) or host.startswith("["):
         return host
     try:
@@ -111,7 +116,10 @@ def _decode(data: bytes) -> str:
     if not data.strip():
         raise InputError("the input file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError("the input file starts like UTF-16 but is not valid UTF-16 text") from None
     if b"\x00" in data[:65536]:
         raise InputError("the input file is binary, not a list of URLs")
     text = data.decode("utf-8-sig", errors="replace")
@@ -146,14 +154,27 @@ def _csv_values(lines: list[str]) -> Iterator[tuple[str, int]]:
         yield (row[column] if column < len(row) else ""), number
 
 
-def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
-    """Targets and invalid lines of a URL list, deduplicated by host (first line kept)."""
+def _read_text(path: str | Path) -> str:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return _decode(data)
+
+
+def check_input(path: str | Path) -> int:
+    """Raise InputError if ``path`` is not a usable URL list; else the number of data lines in it.
+
+    Cheap (no line is parsed), so a crawl of a million-line list starts at once; the count is
+    an upper bound of the sites, for the progress bar.
+    """
+    return sum(1 for raw, _ in _values(_read_text(path)) if raw.strip() and not raw.lstrip().startswith("#"))
+
+
+def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
+    """Targets and invalid lines of a URL list, deduplicated by host (first line kept)."""
     seen: set[str] = set()
-    for raw, number in _values(_decode(data)):
+    for raw, number in _values(_read_text(path)):
         entry = parse_line(raw, number)
         if entry is None:
             continue

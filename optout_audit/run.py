@@ -20,7 +20,7 @@ from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
 from optout_audit.errors import UsageError
 from optout_audit.fetching import utc_now
-from optout_audit.inputs import read_targets
+from optout_audit.inputs import check_input
 
 AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"
@@ -63,10 +63,6 @@ def audited_keys(audit_path: Path) -> set[str]:
     return keys
 
 
-def _count_targets(path: Path) -> int:
-    return sum(1 for entry in read_targets(path))  # reads the whole list: InputError surfaces here
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -96,7 +92,7 @@ def run_crawl(options: CrawlOptions) -> Path:
         raise UsageError(f"input file not found: {options.input}")
     if options.hosts_file and not options.hosts_file.is_file():
         raise UsageError(f"hosts file not found: {options.hosts_file}")
-    total = _count_targets(options.input)
+    total = check_input(options.input)
     run_dir = options.out
     audit_path = run_dir / AUDIT_FILE
     if audit_path.exists() and not options.resume:

@@ -47,6 +47,8 @@ from optout_audit.inputs import InvalidLine, Target, read_targets
 from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
 from optout_audit.detect.body import ROBOTS_MAX_BYTES, read_robots_body
 
+#: Longest Crawl-delay we honour: a site asking for more still gets audited, just this slowly.
+MAX_CRAWL_DELAY = 30.0
 #: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
 _HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 
@@ -154,6 +156,8 @@ class OptoutSpider(scrapy.Spider):
             audit.own_access = robots.can_fetch(state.root, PRODUCT_TOKEN)
             delays = robots.lines_for(PRODUCT_TOKEN, "crawl-delay")
             audit.crawl_delay = _first_float(line.value for line in delays)
+            if audit.crawl_delay:
+                self._honour_crawl_delay(state.target.host, audit.crawl_delay)
             named, other = agent_results(state.robots, self.agents)
             audit.agents = [_agent_result(v) for v in named]
             audit.other_agents = _agent_result(other)
@@ -175,6 +179,13 @@ class OptoutSpider(scrapy.Spider):
             audit.home = Fetch(status="skipped", url=state.root, error="robots.txt does not let optout-audit fetch /")
             state.steps = ["tdmrep", "aitxt"]
         return self._next(state)
+
+    def _honour_crawl_delay(self, host: str, delay: float) -> None:
+        """Space this site's remaining requests as its robots.txt asks of us (capped)."""
+        slot = self.crawler.engine.downloader.slots.get(host)
+        if slot is not None:
+            slot.delay = min(delay, MAX_CRAWL_DELAY)
+            slot.randomize_delay = False
 
     # -- the other documents ---------------------------------------------------------------------
 
