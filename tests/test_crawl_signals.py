@@ -1,0 +1,139 @@
+"""Signals the demo web does not show, read through a real crawl; CSV injection; politeness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crawling import crawl
+from optout_audit import USER_AGENT
+from optout_audit.webfarm import Resource, Site, running_farm
+
+PLAIN = "<html><head><title>t</title></head><body>x</body></html>"
+
+
+def _site(host, robots="User-agent: *\nAllow: /\n", head="", headers=(), extra=None):
+    resources = {
+        "/robots.txt": Resource.text(robots),
+        "/": Resource.html(f"<html><head><title>t</title>{head}</head><body>x</body></html>", headers=list(headers)),
+    }
+    resources.update(extra or {})
+    return Site(host, resources)
+
+
+SITES = [
+    _site("xrobots-botname.test", headers=[("X-Robots-Tag", "googlebot: noai, noimageai")]),
+    _site("xrobots-unavailable.test", headers=[("X-Robots-Tag", "unavailable_after: 25 Jun 2030 15:00:00 PST")]),
+    _site("googlebot-meta.test", head='<meta name="googlebot" content="noimageai">'),
+    _site("standalone-meta.test", head='<meta name="noai" content="noai">'),
+    _site("description-meta.test", head='<meta name="description" content="noai">'),
+    _site("content-usage-header.test", headers=[("Content-Usage", "train-ai=n, search=y")]),
+    _site("content-usage-invalid.test", headers=[("Content-Usage", "Train-AI=n")]),
+    _site("content-usage-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /private/ train-ai=n\n"),
+    _site("disallow-ai-training.test", robots="User-agent: *\nDisallowAITraining: /\n"),
+    _site("rsl.test", robots="License: https://rsl.test/license.xml\nUser-agent: *\nAllow: /\n"),
+    _site("tdm-meta-overrides.test", head='<meta name="tdm-reservation" content="0">',
+          extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": 1}]')}),
+    _site("tdmrep-object.test",
+          extra={"/.well-known/tdmrep.json": Resource.json('{"location": "/", "tdm-reservation": 1}')}),
+    _site("tdmrep-true.test",
+          extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": true}]')}),
+    _site("tdmrep-spa.test", extra={"/.well-known/tdmrep.json": Resource.html("<!doctype html><p>app</p>")}),
+    _site("aitxt-markdown.test", extra={"/ai.txt": Resource.text("# About this site\n\nWe love AI.\n")}),
+    _site("formulas.test", robots="User-agent: *\nContent-Signal: +cmd|' /C calc'!A0, ai-train=no\nAllow: /\n",
+          headers=[("tdm-reservation", "1"), ("tdm-policy", '=HYPERLINK("http://evil.test","x")')]),
+    _site("us-blocked.test", robots="User-agent: optout-audit\nDisallow: /\n\nUser-agent: *\nAllow: /\n"),
+    _site("crawl-delay.test", robots="User-agent: *\nCrawl-delay: 2\nAllow: /\n"),
+    _site("applebot-only.test", robots="User-agent: Applebot\nDisallow: /\n"),
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    with running_farm(SITES) as farm:
+        result = crawl(farm, [f"https://{site.host}/" for site in SITES], tmp_path_factory.mktemp("signals") / "run")
+        result.requests = farm.request_records()
+    return result
+
+
+COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "tdm_reservation", "tdm_source",
+           "content_usage")
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("xrobots-botname.test", ("yes", "noai;noimageai", "true", "true", "", "", "")),
+        ("xrobots-unavailable.test", ("no", "", "false", "false", "", "", "")),
+        ("googlebot-meta.test", ("yes", "noimageai", "false", "true", "", "", "")),
+        ("standalone-meta.test", ("yes", "noai", "true", "false", "", "", "")),
+        ("description-meta.test", ("no", "", "false", "false", "", "", "")),
+        ("content-usage-header.test", ("yes", "content_usage_train_ai_n", "false", "false", "", "",
+                                       "train-ai=n, search=y")),
+        ("content-usage-invalid.test", ("no", "", "false", "false", "", "", "Train-AI=n")),
+        ("content-usage-path.test", ("no", "", "false", "false", "", "", "/private/ train-ai=n")),
+        ("disallow-ai-training.test", ("yes", "disallow_ai_training;robots_blocks_all", "", "", "", "", "")),
+        # the home page's meta 0 supersedes the file for "/", the file still reserves the rest
+        ("tdm-meta-overrides.test", ("partial", "tdmrep_partial", "false", "false", "0", "meta", "")),
+        ("tdmrep-object.test", ("no", "", "false", "false", "", "", "")),
+        ("tdmrep-true.test", ("no", "", "false", "false", "", "", "")),
+        ("tdmrep-spa.test", ("no", "", "false", "false", "", "", "")),
+        ("aitxt-markdown.test", ("no", "", "false", "false", "", "", "")),
+        ("applebot-only.test", ("no", "", "false", "false", "", "", "")),
+    ],
+)
+def test_signal_reading(run, host, expected):
+    row = run.domains[host]
+    assert tuple(row[column] for column in COLUMNS) == expected
+
+
+def test_rsl_license_is_recorded(run):
+    assert "rsl_license" in run.domains["rsl.test"]["signals"].split(";")
+    assert run.records["rsl.test"]["robots_evidence"]["licenses"] == ["https://rsl.test/license.xml"]
+
+
+def test_invalid_tdmrep_file_is_reported_invalid(run):
+    assert run.domains["tdmrep-object.test"]["tdmrep_status"] == "invalid"
+    assert run.domains["tdmrep-spa.test"]["tdmrep_status"] == "invalid"
+    assert run.domains["aitxt-markdown.test"]["aitxt_status"] == "invalid"
+
+
+def test_applebot_does_not_cover_applebot_extended(run):
+    agents = run.agent_rows("applebot-only.test")
+    assert (agents["Applebot"]["verdict"], agents["Applebot-Extended"]["verdict"]) == ("full", "none")
+
+
+def test_formula_cells_are_neutralised(run):
+    row = run.domains["formulas.test"]
+    assert row["tdm_policy"] == "'=HYPERLINK(\"http://evil.test\",\"x\")"
+    assert row["content_signal"].startswith("'+cmd")
+    assert row["reserves_ai_training"] == "yes"
+    # the raw record keeps the value as the site sent it
+    assert run.records["formulas.test"]["verdict"]["tdm_policy"].startswith("=HYPERLINK")
+
+
+def _requests(run, host):
+    return [r for r in run.requests if r.get("host") == host]
+
+
+def test_a_site_disallowing_us_gets_no_home_page_request(run):
+    paths = [r["path"] for r in _requests(run, "us-blocked.test")]
+    assert paths == ["/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"]
+    assert run.domains["us-blocked.test"]["own_access"] == "false"
+    assert run.domains["us-blocked.test"]["noai"] == ""  # not read, so unknown
+
+
+def test_at_most_four_requests_per_site_with_our_user_agent(run):
+    for site in SITES:
+        requests = _requests(run, site.host)
+        assert 1 <= len(requests) <= 4, site.host
+        assert {r.get("user_agent") for r in requests} == {USER_AGENT}
+
+
+def test_crawl_delay_is_honoured(run):
+    times = sorted(r["t"] for r in _requests(run, "crawl-delay.test"))
+    assert len(times) == 4
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert min(gaps) >= 1.8, gaps
+    assert json.loads(json.dumps(run.records["crawl-delay.test"]["crawl_delay"])) == 2.0
