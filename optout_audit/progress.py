@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 
@@ -35,7 +36,9 @@ class Progress:
         if self.terminal:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=self.total, unit="site", dynamic_ncols=True, file=sys.stderr)
+            # A terminal that reports no size (0 x 0) would hide the bar: fall back to 80 x 24.
+            size = shutil.get_terminal_size((80, 24))
+            self.bar = tqdm(total=self.total, unit="site", ncols=size.columns, nrows=size.lines, file=sys.stderr)
         else:
             self.loop = task.LoopingCall(self.log)
             self.loop.start(self.interval, now=False)

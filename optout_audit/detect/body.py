@@ -17,7 +17,7 @@ class RobotsBody:
     fault: str = ""  # html_as_robots, binary, utf16_bridged, truncated ...
 
 
-def read_robots_body(body: bytes, content_type: str = "", stopped: bool = False) -> RobotsBody:
+def read_robots_body(body: bytes, stopped: bool = False) -> RobotsBody:
     """Cap, decode and classify a 2xx robots.txt body. Never raises.
 
     The rules are always read the way Google's parser would read them (an HTML page yields no
@@ -28,7 +28,8 @@ def read_robots_body(body: bytes, content_type: str = "", stopped: bool = False)
         text = body.decode("utf-16", errors="replace").encode("utf-8")
         return _capped(text, "ok", "utf16_bridged", stopped)
     head = body[:1024].lstrip(b"\xef\xbb\xbf")
-    if _HTML_START.match(head) or "html" in content_type.lower():
+    # Judged by the bytes, not the Content-Type: real robots.txt files are served as text/html too.
+    if _HTML_START.match(head):
         return _capped(body, "invalid", "html_as_robots", stopped)
     if b"\x00" in body[:ROBOTS_MAX_BYTES] or _mostly_binary(body[:4096]):
         return _capped(body, "invalid", "binary", stopped)
