@@ -9,22 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from contract import DESIGN_REQUIRED
 from crawling import BIN, crawl, optout_audit
 from optout_audit.report import REPORT_COLUMNS
 from optout_audit.webfarm import Resource, Site, running_farm
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: DESIGN.md's public contract: required columns per report file.
-CONTRACT = {
-    "domains.csv": ["input", "domain", "status", "robots_status", "reserves_ai_training", "reservation_signals",
-                    "blocks_all_crawlers", "noai", "noimageai", "tdm_reservation", "tdm_source", "tdm_policy",
-                    "content_signal", "content_usage", "error"],
-    "domain_agents.csv": ["domain", "agent", "purpose", "verdict", "named"],
-    "agents.csv": ["agent", "purpose", "full", "partial", "none", "unknown", "full_share"],
-    "signals.csv": ["signal", "domains", "share"],
-    "summary.csv": ["metric", "value"],
-}
 SITES = [
     Site("blocker.test", {"/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"), "/": Resource.html("<p>")}),
     Site("open.test", {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n"), "/": Resource.html("<p>")}),
@@ -43,10 +34,10 @@ def _header(path: Path) -> list[str]:
         return next(csv.reader(handle))
 
 
-@pytest.mark.parametrize("name", sorted(CONTRACT))
+@pytest.mark.parametrize("name", sorted(DESIGN_REQUIRED))
 def test_crawl_writes_every_report_with_the_contract_columns(small_run, name):
     header = _header(small_run.run_dir / name)
-    assert header[: len(CONTRACT[name])] == CONTRACT[name]
+    assert header[: len(DESIGN_REQUIRED[name])] == DESIGN_REQUIRED[name]
     assert header == REPORT_COLUMNS[name]
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+
+from contract import DESIGN_REQUIRED
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,15 +33,6 @@ STAMP = "2026-09-01T12:00:00Z"
 AGENTS = [agent.name for agent in ai_agents()]
 AUDITED = ["news.example", "blog.example", "shop.example", "down.example", "slow.example",
            "xn--bcher-kva.example", "reset.example"]  # fmt: skip
-DESIGN_REQUIRED = {
-    "domains.csv": ["input", "domain", "status", "robots_status", "reserves_ai_training", "reservation_signals",
-                    "blocks_all_crawlers", "noai", "noimageai", "tdm_reservation", "tdm_source", "tdm_policy",
-                    "content_signal", "content_usage", "error"],
-    "domain_agents.csv": ["domain", "agent", "purpose", "verdict", "named"],
-    "agents.csv": ["agent", "purpose", "full", "partial", "none", "unknown", "full_share"],
-    "signals.csv": ["signal", "domains", "share"],
-    "summary.csv": ["metric", "value"],
-}  # fmt: skip
 
 
 @pytest.fixture

@@ -1,0 +1,11 @@
+"""DESIGN.md's public contract: the columns each report file must have, first and in this order."""
+
+DESIGN_REQUIRED = {
+    "domains.csv": ["input", "domain", "status", "robots_status", "reserves_ai_training", "reservation_signals",
+                    "blocks_all_crawlers", "noai", "noimageai", "tdm_reservation", "tdm_source", "tdm_policy",
+                    "content_signal", "content_usage", "error"],
+    "domain_agents.csv": ["domain", "agent", "purpose", "verdict", "named"],
+    "agents.csv": ["agent", "purpose", "full", "partial", "none", "unknown", "full_share"],
+    "signals.csv": ["signal", "domains", "share"],
+    "summary.csv": ["metric", "value"],
+}  # fmt: skip
