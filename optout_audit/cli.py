@@ -1,8 +1,12 @@
 """``optout-audit``: crawl a URL list, rebuild reports, run the demo.
 
-    optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume]
+    optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
+                             [--workers N]
     optout-audit report RUN_DIR
     optout-audit demo [--out DIR]
+    optout-audit runs [DIR]                          list the runs under DIR (default reports/)
+    optout-audit diff OLD_RUN NEW_RUN [--out FILE]   changes.csv and a summary
+    optout-audit history RUNS_DIR [--out FILE]       trends.csv: headline shares per run
 
 Mistakes the user can fix (a missing file, an unreadable list, a run folder in use) print one
 line on stderr and exit with code 2; they never show a traceback.
@@ -54,13 +58,29 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds per request (default 20)")
     crawl.add_argument("--concurrency", type=_positive_int, default=64, help="requests in flight (default 64)")
     crawl.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    crawl.add_argument("--workers", type=_positive_int, default=1,
+                       help="crawler processes sharing the list (default 1; 2 uses both cores of a 2-core machine)")
     crawl.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
+    crawl.add_argument("--cache", type=Path, metavar="DIR",
+                       help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
+
+    runs = commands.add_parser("runs", help="list the run folders under DIR (default reports/)")
+    runs.add_argument("dir", type=Path, nargs="?", default=Path("reports"), metavar="DIR")
+
+    diff = commands.add_parser("diff", help="what changed between two runs: changes.csv and a summary")
+    diff.add_argument("old", type=Path, metavar="OLD_RUN")
+    diff.add_argument("new", type=Path, metavar="NEW_RUN")
+    diff.add_argument("--out", type=Path, metavar="FILE", help="where to write changes.csv (default NEW_RUN/changes.csv)")
+
+    history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
+    history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
+    history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
     return parser
 
 
@@ -73,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command in ("runs", "diff", "history"):
+            from optout_audit import history_cli
+
+            return history_cli.COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"optout-audit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -90,8 +114,17 @@ def _crawl(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         resume=args.resume,
         log_level=args.log_level,
+        cache=args.cache,
     )
-    run_dir = run_crawl(options)
+    if args.workers > 1:
+        from optout_audit.workers import run_sharded
+
+        run_dir = run_sharded(options, args.workers)
+    else:
+        from optout_audit.workers import check_unsharded_resume
+
+        check_unsharded_resume(options)
+        run_dir = run_crawl(options)
     _print_summary(run_dir)
     return 0
 

@@ -23,6 +23,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 
+from optout_audit.httpcache import CACHE_META, NOT_MODIFIED_FLAG
 from optout_audit.items import Fetch
 
 #: fault -> the Fetch.status it implies
@@ -145,8 +146,17 @@ def fetch_from_response(url: str, response: Response) -> Fetch:
         content_type=content_type,
         fetched_at=utc_now(),
     )
+    # Re-audits (optout_audit/httpcache.py): on a 304 to a conditional request Scrapy's cache
+    # middleware hands the spider the *stored* response (its status, body and URL, the 304's headers
+    # merged in, flagged "cached"), never the 304 itself; AuditCacheMiddleware adds NOT_MODIFIED_FLAG
+    # to it and CACHE_META to every request that went through the cache.
+    if response.meta.get(CACHE_META):
+        fetch.unchanged = NOT_MODIFIED_FLAG in response.flags
     if response.status == 304:
-        fetch.status, fetch.unchanged = "ok", True
-    if 300 <= response.status < 400 and response.status != 304:
+        # Only a 304 that no stored document stands for gets here (the cache is off, or the server
+        # answered an unconditional request with 304): there is no document to read.
+        fetch.status, fetch.fault = "error", "not_modified_without_document"
+        fetch.error = "HTTP 304 Not Modified, but no stored document to use"
+    elif 300 <= response.status < 400:
         fetch.fault, fetch.error = "bad_redirect", f"HTTP {response.status} without a usable Location"
     return fetch

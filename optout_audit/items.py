@@ -44,7 +44,9 @@ class Fetch:
     fault: str = ""  # dns_error, connection_refused, tls_error, timeout, connection_dropped, ...
     error: str = ""
     fetched_at: str = ""
-    unchanged: bool | None = None  # answered 304 to a conditional request (re-audits)
+    # Re-audits with --cache (optout_audit/httpcache.py): True = the server answered 304 and the stored
+    # document was read; False = fetched anew; None = no cache, or no document (a failure).
+    unchanged: bool | None = None
 
 
 @dataclass(slots=True)

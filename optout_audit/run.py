@@ -24,6 +24,7 @@ from optout_audit.inputs import check_input
 
 AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"
+_DOCUMENTS = ("robots", "home", "tdmrep", "aitxt")
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class CrawlOptions:
     concurrency: int = 64
     resume: bool = False
     log_level: str = "INFO"
+    cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
 
 
 def audited_keys(audit_path: Path) -> set[str]:
@@ -83,6 +85,10 @@ def _settings(options: CrawlOptions, run_dir: Path, total: int):
     settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
     if options.hosts_file:
         settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
+    if options.cache:
+        # Absolute: Scrapy would put a relative HTTPCACHE_DIR under the project's .scrapy/ folder.
+        settings.set("HTTPCACHE_ENABLED", True, "cmdline")
+        settings.set("HTTPCACHE_DIR", str(options.cache.resolve()), "cmdline")
     return settings
 
 
@@ -105,7 +111,7 @@ def run_crawl(options: CrawlOptions) -> Path:
 
     from optout_audit.spiders.optout import OptoutSpider
 
-    process = CrawlerProcess(_settings(options, run_dir, max(total - len(done), 0)), install_root_handler=True)
+    process = CrawlerProcess(_settings(options, run_dir, max(total - len(done), 0)))
     process.crawl(OptoutSpider, input=str(options.input), skip_hosts=done)
     process.start()
 
@@ -132,6 +138,7 @@ def _start_record(options: CrawlOptions, run_dir: Path) -> dict:
             "timeout": options.timeout,
             "concurrency": options.concurrency,
             "hosts_file": str(options.hosts_file) if options.hosts_file else None,
+            "cache": str(options.cache) if options.cache else None,
         },
     }
     _write_json(run_dir / RUN_FILE, record)
@@ -140,15 +147,23 @@ def _start_record(options: CrawlOptions, run_dir: Path) -> dict:
 
 def _finish_record(record: dict, run_dir: Path) -> None:
     statuses: Counter[str] = Counter()
+    unchanged: Counter[bool | None] = Counter()
     with (run_dir / AUDIT_FILE).open("rb") as handle:
         for raw in handle:
             try:
-                statuses[json.loads(raw).get("status", "?")] += 1
+                site = json.loads(raw)
             except ValueError:
                 statuses["unreadable_line"] += 1
+                continue
+            statuses[site.get("status", "?")] += 1
+            for name in _DOCUMENTS:
+                unchanged[(site.get(name) or {}).get("unchanged")] += 1
     record["finished_at"] = utc_now()
     record["sites"] = sum(statuses.values())
     record["counts_by_status"] = dict(sorted(statuses.items()))
+    # With --cache: documents the server answered 304 for (stored copy used) / fetched anew.
+    record["documents_unchanged"] = unchanged[True] if record["settings"].get("cache") else None
+    record["documents_refetched"] = unchanged[False] if record["settings"].get("cache") else None
     _write_json(run_dir / RUN_FILE, record)
 
 

@@ -24,7 +24,7 @@ REFERRER_POLICY = "no-referrer"  # we never tell a site where we came from
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1  # a site's documents are fetched one after another anyway
 # Scrapy's default of 100 spawns that many tasks per callback output; we yield one item or request.
-CONCURRENT_ITEMS = 8
+CONCURRENT_ITEMS = 1
 TWISTED_DNS_RESOLVER = "optout_audit.resolver.HostsFileResolver"
 HOSTS_FILE = None
 
@@ -36,7 +36,28 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # process_response runs from high to low: this must sit above HttpCompressionMiddleware (590).
     "optout_audit.middlewares.RobotsBodyCapMiddleware": 595,
+    # Re-audits (crawl --cache DIR): Scrapy's HTTP cache, always revalidated, never hiding a failure.
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "optout_audit.httpcache.AuditCacheMiddleware": 900,
 }
+# Spider middlewares that only cost time here (README "Performance"): no Referer is ever sent
+# (REFERRER_POLICY), URLs are a host and four fixed paths, there is no depth, and every request's
+# meta is a new dict.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+# Scrapy's HTTP/1.1 handler with one shared TLS context and idle connections closed after 5 s.
+DOWNLOAD_HANDLERS = {
+    "http": "optout_audit.handler.AuditDownloadHandler",
+    "https": "optout_audit.handler.AuditDownloadHandler",
+}
+# Off unless a run asks for it (crawl --cache DIR sets both); see optout_audit/httpcache.py.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_POLICY = "optout_audit.httpcache.AuditCachePolicy"
 ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
 EXTENSIONS = {
     "optout_audit.progress.Progress": 500,
@@ -46,3 +67,14 @@ LOGSTATS_INTERVAL = 60.0
 LOG_LEVEL = "INFO"
 
 FEED_EXPORT_ENCODING = "utf-8"
+# The same bytes as Scrapy's jsonlines exporter, without its per-object ItemAdapter detours.
+FEED_EXPORTERS = {
+    "jsonlines": "optout_audit.exporters.AuditJsonLinesExporter",
+    "jsonl": "optout_audit.exporters.AuditJsonLinesExporter",
+    "jl": "optout_audit.exporters.AuditJsonLinesExporter",
+}
+
+# Scheduled jobs (scrapyd): with OPTOUT_RUNS_DIR set, a job writes a whole run folder there
+# (audit.jsonl, run.json, the reports), as `optout-audit crawl` does; see optout_audit/scheduled.py.
+OPTOUT_RUNS_DIR = None
+ADDONS = {"optout_audit.scheduled.ScheduledRun": 0}

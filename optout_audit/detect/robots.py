@@ -56,14 +56,14 @@ class Rule:
 
     def priority(self, path: bytes) -> int:
         """Match priority of this rule for ``path``: pattern length, or -1 when it does not match."""
-        if _compile(self.pattern).match(path):
+        if _matches(self.pattern, path):
             return len(self.pattern)
         if self.allow:
             # Google: "Allow: /dir/index.html" also allows "/dir/".
             slash = self.pattern.rfind(b"/")
             if slash >= 0 and self.pattern[slash:].startswith(b"/index.htm"):
                 directory = self.pattern[: slash + 1] + b"$"
-                if _compile(directory).match(path):
+                if _matches(directory, path):
                     return len(directory)
         return -1
 
@@ -101,6 +101,13 @@ class AgentVerdict:
     via: str
     rule: str = ""
     line: int | None = None
+
+
+def _matches(pattern: bytes, path: bytes) -> bool:
+    """Does ``pattern`` match ``path`` from its start? Plain patterns (most rules) need no regex."""
+    if b"*" not in pattern:
+        return path == pattern[:-1] if pattern.endswith(b"$") else path.startswith(pattern)
+    return _compile(pattern).match(path) is not None
 
 
 @lru_cache(maxsize=8192)

@@ -10,6 +10,7 @@ step, and the last step yields exactly one item.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from optout_audit.detect.verdict import (
     robots_rules_known,
 )
 from optout_audit.domains import registered_domain
+from optout_audit.feeding import SiteGate, open_site_limit, parse_shard
 from optout_audit.fetching import (
     CONNECT_FAULTS,
     GIVE_UP_FAULTS,
@@ -73,20 +75,25 @@ class SiteState:
 class OptoutSpider(scrapy.Spider):
     name = "optout"
 
-    def __init__(self, input: str | None = None, skip_hosts: Any = None, **kwargs: Any):
+    def __init__(self, input: str | None = None, skip_hosts: Any = None, shard: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if not input:
             raise ValueError("the optout spider needs an input file: -a input=FILE")
         self.input_path = Path(input)
+        # "K/N": audit only every N-th entry of the deduplicated list, from the K-th (crawl --workers N).
+        self.shard = parse_shard(shard)
         # Sites already audited in an earlier, interrupted run (resume).
         self.skip_hosts: set[str] = set(skip_hosts or ())
         self.agents = ai_agents()
         self.training = frozenset(agent.name for agent in training_agents())
+        self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.feeding)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_bytes_received, signal=signals.bytes_received)
+        # An auditor reads sites whatever their certificate; one warning per https request is noise.
+        logging.getLogger("scrapy.core.downloader.tls").setLevel(logging.ERROR)
         return spider
 
     def on_bytes_received(self, data: bytes, request: Request, spider: scrapy.Spider) -> None:
@@ -97,7 +104,18 @@ class OptoutSpider(scrapy.Spider):
                 raise StopDownload(fail=False)
 
     async def start(self):
-        for entry in read_targets(self.input_path):
+        # Each site's first request goes straight to the engine while the gate has room: Scrapy
+        # reads start() one request per engine turn, too slowly to fill the downloader.
+        engine = self.crawler.engine
+        concurrency = self.crawler.settings.getint("CONCURRENT_REQUESTS")
+        self.gate.limit = open_site_limit(concurrency)
+
+        def stalled() -> bool:
+            return len(engine.downloader.active) < max(1, concurrency // 2)
+
+        for index, entry in enumerate(read_targets(self.input_path)):
+            if self.shard and index % self.shard[1] != self.shard[0]:
+                continue
             if isinstance(entry, InvalidLine):
                 if f"\0line:{entry.line}" not in self.skip_hosts:
                     yield self._invalid_item(entry)
@@ -108,7 +126,9 @@ class OptoutSpider(scrapy.Spider):
                 input=entry.input, line=entry.line, domain=entry.host,
                 registered_domain=registered_domain(entry.host), url=entry.url, started_at=utc_now(),
             )
-            yield self._robots_request(SiteState(entry, audit, entry.url))
+            await self.gate.room(stalled)
+            self.gate.opened()
+            engine.crawl(self._robots_request(SiteState(entry, audit, entry.url)))
 
     # -- robots.txt ------------------------------------------------------------------------------
 
@@ -131,7 +151,7 @@ class OptoutSpider(scrapy.Spider):
     def on_robots(self, response: Response, state: SiteState):
         fetch = fetch_from_response(response.request.url, response)
         if fetch.status == "ok":
-            body = read_robots_body(response.body, fetch.content_type, "download_stopped" in response.flags)
+            body = read_robots_body(response.body, "download_stopped" in response.flags)
             fetch.status, fetch.fault = body.status, body.fault
             state.robots = RobotsTxt.parse(body.text)
         state.audit.robots = fetch
@@ -194,16 +214,19 @@ class OptoutSpider(scrapy.Spider):
             return self._finish(state)
         step = state.steps.pop(0)
         path = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}[step]
-        return self._request(state, path, self.on_document, self.on_document_failure, step=step)
+        # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
+        # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (optout_audit/httpcache.py).
+        return self._request(state, path, self.on_document, self.on_document_failure, step=step,
+                             dont_cache=step == "home")
 
     def on_document(self, response: Response, state: SiteState):
         step = response.meta["step"]
         fetch = fetch_from_response(response.request.url, response)
         setattr(state.audit, step, fetch)
-        if step == "home":
+        if step == "home" and fetch.status == "ok":
+            # An error page says nothing about the site's pages: its signals stay unknown.
             state.headers = parse_headers(_header_pairs(response))
-            if fetch.status == "ok":
-                state.html = parse_html_head(response.body, _charset(response))
+            state.html = parse_html_head(response.body, _charset(response))
         elif fetch.status == "ok" and step == "tdmrep":
             state.tdmrep = parse_tdmrep(response.body)
             state.audit.tdmrep_evidence = _asdict(state.tdmrep)
@@ -225,6 +248,7 @@ class OptoutSpider(scrapy.Spider):
     # -- the item --------------------------------------------------------------------------------
 
     def _finish(self, state: SiteState) -> SiteAudit:
+        self.gate.closed()
         audit = state.audit
         audit.status, audit.fault, audit.error = _site_status(audit)
         audit.page = _page_signals(state.headers, state.html)

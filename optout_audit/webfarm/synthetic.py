@@ -87,6 +87,7 @@ class SyntheticWeb:
         prefix: str = "site",
         mix: Mapping[str, float] | None = None,
         slow_delay: float = 30.0,
+        home_bytes: tuple[int, int] | None = None,
     ) -> None:
         if count < 1:
             raise ValueError("a synthetic web needs at least one host")
@@ -96,6 +97,8 @@ class SyntheticWeb:
         self.count, self.seed, self.tld, self.prefix = count, seed, tld.lower(), prefix.lower()
         self.mix = {**DEFAULT_MIX, **(mix or {})}
         self.slow_delay = slow_delay
+        #: (min, max) size of the home pages in bytes, drawn per host; None: a few KB (bench: 60-100 KB)
+        self.home_bytes = tuple(home_bytes) if home_bytes else None
         self.robots_files = [f if isinstance(f, bytes) else Path(f).read_bytes() for f in robots_files] or list(BUILTIN_ROBOTS)
         self._width = max(6, len(str(count - 1)))
         self._pattern = re.compile(rf"{re.escape(self.prefix)}(\d{{{self._width}}})\.{re.escape(self.tld)}")
@@ -184,6 +187,9 @@ class SyntheticWeb:
         if "content_usage_header" in traits:
             headers.append(("Content-Usage", "train-ai=n"))
         page = home_page(host, f"Site {index}", head_extra=head, sections=4)
+        if self.home_bytes:
+            size = random.Random(f"{self.seed}/{index}/home").randint(*self.home_bytes)
+            page = page.replace("\n  </main>", _filler(size - len(page)) + "\n  </main>", 1)
         return Resource.html(page, headers=headers).with_validators()
 
     # --- the Web protocol ------------------------------------------------------------------------
@@ -208,6 +214,8 @@ class SyntheticWeb:
             "mix": self.mix, "slow_delay": self.slow_delay,
             "robots_b64": [base64.b64encode(b).decode("ascii") for b in self.robots_files],
         }
+        if self.home_bytes:
+            spec["home_bytes"] = list(self.home_bytes)
         return {"synthetic": [spec]}
 
     @classmethod
@@ -220,6 +228,31 @@ class SyntheticWeb:
 
     def __repr__(self) -> str:
         return f"SyntheticWeb(count={self.count}, seed={self.seed}, tld={self.tld!r}, robots_files=<{len(self.robots_files)}>)"
+
+
+@lru_cache(maxsize=1)
+def _filler_block() -> str:
+    return "\n".join(_filler_teaser(i) for i in range(40))
+
+
+def _filler_teaser(index: int) -> str:
+    words = " ".join(random.Random(index).choices(_FILLER_WORDS, k=90))
+    return (f'    <article class="story"><h3><a href="/archive/{index}.html">Archive story {index}</a></h3>\n'
+            f"      <p>{words}.</p></article>")
+
+
+_FILLER_WORDS = ("archive", "report", "council", "river", "weather", "market", "library", "school", "notes",
+                 "the", "a", "of", "and", "to", "in", "on", "with", "after", "before", "said")
+
+
+def _filler(size: int) -> str:
+    """About ``size`` bytes of body HTML (article teasers), to give home pages a realistic weight."""
+    if size <= 0:
+        return ""
+    block = _filler_block()
+    text = ("\n" + block) * (size // (len(block) + 1) + 1)
+    cut = text.rfind("</article>", 0, size)
+    return text[: cut + len("</article>")] if cut > 0 else ""
 
 
 def describe(web: SyntheticWeb, sample: int = 1000) -> str:
