@@ -92,13 +92,18 @@ def _settings(options: CrawlOptions, run_dir: Path, total: int):
     return settings
 
 
-def run_crawl(options: CrawlOptions) -> Path:
-    """Crawl ``options.input`` into ``options.out`` and write its reports; returns the run folder."""
+def check_files(options: CrawlOptions) -> int:
+    """Check the files a crawl needs (UsageError if unusable); return the input's number of data lines."""
     if not options.input.is_file():
         raise UsageError(f"input file not found: {options.input}")
     if options.hosts_file and not options.hosts_file.is_file():
         raise UsageError(f"hosts file not found: {options.hosts_file}")
-    total = check_input(options.input)
+    return check_input(options.input)
+
+
+def run_crawl(options: CrawlOptions) -> Path:
+    """Crawl ``options.input`` into ``options.out`` and write its reports; returns the run folder."""
+    total = check_files(options)
     run_dir = options.out
     audit_path = run_dir / AUDIT_FILE
     if audit_path.exists() and not options.resume:

@@ -31,7 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from optout_audit.errors import UsageError
-from optout_audit.run import AUDIT_FILE, CrawlOptions, _finish_record, _start_record, audited_keys
+from optout_audit.run import AUDIT_FILE, CrawlOptions, _finish_record, _start_record, audited_keys, check_files
 
 SHARDS_DIR = "shards"
 
@@ -50,13 +50,7 @@ def _split(total: int, parts: int) -> list[int]:
 
 def run_sharded(options: CrawlOptions, workers: int) -> Path:
     """Crawl ``options.input`` with ``workers`` processes into ``options.out``; return the run folder."""
-    from optout_audit.inputs import check_input
-
-    if not options.input.is_file():
-        raise UsageError(f"input file not found: {options.input}")
-    if options.hosts_file and not options.hosts_file.is_file():
-        raise UsageError(f"hosts file not found: {options.hosts_file}")
-    total = check_input(options.input)
+    total = check_files(options)
     run_dir = options.out
     audit_path = run_dir / AUDIT_FILE
     shards = run_dir / SHARDS_DIR

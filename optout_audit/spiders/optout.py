@@ -10,6 +10,7 @@ step, and the last step yields exactly one item.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -69,7 +70,30 @@ class SiteState:
     aitxt: AiTxt | None = None
     evidence: RobotsEvidence | None = None
     rules_known: bool = False  # robots.txt was read (or is known absent)
+    finished: bool = False
     steps: list[str] = field(default_factory=list)  # what is still to fetch
+
+
+def _keeps_the_site(method):
+    """A bug in a callback must not lose the site: it ends as a row with status ``error``."""
+
+    @functools.wraps(method)
+    def guarded(self, result, **kwargs):
+        try:
+            return method(self, result, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - any bug, reported in the site's row
+            state: SiteState = kwargs.get("state") or result.request.cb_kwargs["state"]
+            self.logger.exception("internal error while auditing %s", state.target.host)
+            if not state.finished:
+                state.finished = True
+                self.gate.closed()
+            audit = state.audit
+            audit.status, audit.fault = "error", "internal_error"
+            audit.error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+            audit.verdict, audit.finished_at = _asdict(DomainVerdict()), utc_now()
+            return audit
+
+    return guarded
 
 
 class OptoutSpider(scrapy.Spider):
@@ -148,6 +172,7 @@ class OptoutSpider(scrapy.Spider):
         return self._request(state, "robots.txt", self.on_robots, self.on_robots_failure, robots_body=True,
                              download_maxsize=0)
 
+    @_keeps_the_site
     def on_robots(self, response: Response, state: SiteState):
         fetch = fetch_from_response(response.request.url, response)
         if fetch.status == "ok":
@@ -157,6 +182,7 @@ class OptoutSpider(scrapy.Spider):
         state.audit.robots = fetch
         return self._after_robots(state)
 
+    @_keeps_the_site
     def on_robots_failure(self, failure: Failure):
         state: SiteState = failure.request.cb_kwargs["state"]  # errbacks get no cb_kwargs
         fetch = fetch_from_failure(failure.request.url, failure)
@@ -219,6 +245,7 @@ class OptoutSpider(scrapy.Spider):
         return self._request(state, path, self.on_document, self.on_document_failure, step=step,
                              dont_cache=step == "home")
 
+    @_keeps_the_site
     def on_document(self, response: Response, state: SiteState):
         step = response.meta["step"]
         fetch = fetch_from_response(response.request.url, response)
@@ -239,6 +266,7 @@ class OptoutSpider(scrapy.Spider):
                 fetch.status, fetch.error = "invalid", "not a robots-style ai.txt"
         return self._next(state)
 
+    @_keeps_the_site
     def on_document_failure(self, failure: Failure):
         state: SiteState = failure.request.cb_kwargs["state"]
         step = failure.request.meta["step"]
@@ -248,7 +276,9 @@ class OptoutSpider(scrapy.Spider):
     # -- the item --------------------------------------------------------------------------------
 
     def _finish(self, state: SiteState) -> SiteAudit:
-        self.gate.closed()
+        if not state.finished:
+            state.finished = True
+            self.gate.closed()
         audit = state.audit
         audit.status, audit.fault, audit.error = _site_status(audit)
         audit.page = _page_signals(state.headers, state.html)

@@ -1,0 +1,29 @@
+"""A bug in a detector must not lose a site: its row says status=error, fault=internal_error."""
+
+from __future__ import annotations
+
+from scrapy.http import Request, TextResponse
+
+from optout_audit.inputs import parse_line
+from optout_audit.items import SiteAudit
+from optout_audit.spiders import optout as spider_module
+from optout_audit.spiders.optout import OptoutSpider, SiteState
+
+
+def test_callback_bug_becomes_an_error_row(tmp_path, monkeypatch):
+    (tmp_path / "list.txt").write_text("bug.test\n")
+    spider = OptoutSpider(input=str(tmp_path / "list.txt"))
+    target = parse_line("bug.test", 1)
+    state = SiteState(target, SiteAudit(input="bug.test", line=1, domain="bug.test", url=target.url), target.url)
+    spider.gate.opened()
+
+    def broken(body):
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setattr(spider_module.RobotsTxt, "parse", staticmethod(broken))
+    response = TextResponse("https://bug.test/robots.txt", body=b"User-agent: *\n", encoding="utf-8",
+                            request=Request("https://bug.test/robots.txt"))
+    row = spider.on_robots(response, state=state)
+    assert (row.status, row.fault, row.error) == ("error", "internal_error", "internal error: RuntimeError: detector bug")
+    assert row.verdict["reserves_ai_training"] == "unknown"
+    assert spider.gate.open == 0 and state.finished
