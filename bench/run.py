@@ -2,7 +2,7 @@
 
     python -m bench.run [--hosts 3000] [--latency 50,150] [--concurrency 128] [--workers 1,2]
                         [--report-rows 100000] [--skip-limit] [--skip-floor] [--skip-project]
-                        [--skip-startup] [--skip-report] [--label TEXT]
+                        [--skip-startup] [--skip-report] [--skip-crawl] [--label TEXT]
 
 One local web (``bench/web.py``: N synthetic hosts, real robots.txt files from the test
 fixtures, 60-100 KB home pages, latency with jitter) serves, one after another and on the same
@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-project", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-report", action="store_true")
+    parser.add_argument("--skip-crawl", action="store_true",
+                        help="the report stage only: --skip-limit --skip-floor --skip-project --skip-startup")
     parser.add_argument("--label", default="", help="a word for the results file (e.g. baseline)")
     parser.add_argument("--out", type=Path, help="work folder (default bench/out/<UTC time>)")
     parser.add_argument("--quiet-wait", type=float, default=180.0,
@@ -249,8 +251,8 @@ def _connects(trace: Path) -> dict[str, int]:
     return kinds
 
 
-def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
-    """``optout-audit report`` on ``rows`` synthetic records: wall, CPU, peak RSS, output size."""
+def synthetic_run(rows: int, run_dir: Path) -> Path:
+    """A run folder holding ``rows`` synthetic records as audit.jsonl (made once, cached); return the file."""
     from optout_audit.report.synthetic import write_synthetic_audit
 
     cache = ROOT / "bench" / "out" / "cache" / f"audit-{rows}.jsonl"
@@ -260,13 +262,20 @@ def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
         partial = cache.with_suffix(".partial")
         write_synthetic_audit(partial, rows, seed=0)
         partial.replace(cache)
-    run_dir = work / f"report-{rows}"
     run_dir.mkdir(parents=True, exist_ok=True)
     audit = run_dir / "audit.jsonl"
+    audit.unlink(missing_ok=True)  # (a folder reused with --out)
     try:
         os.link(cache, audit)
     except OSError:
         shutil.copyfile(cache, audit)
+    return cache
+
+
+def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
+    """``optout-audit report`` on ``rows`` synthetic records: wall, CPU, peak RSS, output size."""
+    run_dir = work / f"report-{rows}"
+    cache = synthetic_run(rows, run_dir)
     print(f"  optout-audit report ({rows:,} rows) ...", end="", flush=True)
     measured = measure.run([*PROJECT, "report", str(run_dir)], work / "report.log", env=env, cwd=ROOT)
     sizes = {p.name: p.stat().st_size for p in run_dir.glob("*.csv")}
@@ -318,6 +327,8 @@ def _ratios(rows: list[Row]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.skip_crawl:
+        args.skip_limit = args.skip_floor = args.skip_project = args.skip_startup = True
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     work = args.out or ROOT / "bench" / "out" / stamp
     work.mkdir(parents=True, exist_ok=True)

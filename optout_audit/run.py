@@ -194,5 +194,6 @@ def run_demo(out: Path) -> Path:
     input_path = out / "demo-sites.txt"
     input_path.write_text("\n".join(demo_input_lines()) + "\n", "utf-8")
     with running_farm(demo_sites()) as farm:
-        options = CrawlOptions(input=input_path, out=out, hosts_file=Path(farm.hosts_file), timeout=5.0)
+        options = CrawlOptions(input=input_path, out=out, hosts_file=Path(farm.hosts_file), timeout=5.0,
+                               log_level="WARNING")
         return run_crawl(options)

@@ -1,25 +1,28 @@
 """Build every report of a run folder from its ``audit.jsonl``, one chunk of records at a time.
 
-Per chunk: load the records (:mod:`.read`), expand them to one row per domain and agent
-(:mod:`.agents`), append to ``domains.csv`` and ``domain_agents.csv``, and add the chunk's counts
-to the run's totals. After the last chunk the totals become ``agents.csv``, ``signals.csv`` and
-``summary.csv``. Memory is bounded by the chunk size, not by the run: a chunk of 2,000 records is
-332,000 domain_agents rows.
+Chunks of lines are computed in worker processes where the file is large (:mod:`.parallel`),
+each into domains.csv rows, its agent rows and its counts (:mod:`.chunk`). This process writes
+the rows in file order and adds up the counts; after the last chunk the totals become
+``agents.csv``, ``signals.csv`` and ``summary.csv`` (pandas, as before). Memory is bounded by
+the chunks in flight, not by the run: a chunk of 2,000 records is 332,000 domain_agents rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from optout_audit.report.agents import AGENT_COLUMNS, DOMAIN_AGENT_COLUMNS, count_verdicts, per_agent, per_site_agent
-from optout_audit.report.domains import DOMAIN_COLUMNS, per_domain, with_agent_counts
-from optout_audit.report.read import DEFAULT_CHUNKSIZE, AuditReader, load_named, load_sites
-from optout_audit.report.signals import SIGNAL_COLUMNS, count_signals, per_signal
+from optout_audit.report.chunk import VERDICT_COUNT_COLUMNS, ChunkResult
+from optout_audit.report.domains import DOMAIN_COLUMNS
+from optout_audit.report.expand import agent_count, agent_text
+from optout_audit.report.parallel import chunk_results
+from optout_audit.report.read import DEFAULT_CHUNKSIZE, load_named, load_sites, log_unreadable
+from optout_audit.report.signals import SIGNAL_COLUMNS, per_signal
 from optout_audit.report.summary import SUMMARY_COLUMNS, count_sites, per_metric
 from optout_audit.report.write import CsvWriter, write_csv
 
@@ -35,65 +38,71 @@ REPORT_COLUMNS: dict[str, list[str]] = {
 }
 
 
-_Counts = TypeVar("_Counts", pd.DataFrame, pd.Series)
-
-
-@dataclass
 class _Totals:
     """The run's additive counts so far: per agent and verdict, per signal, per summary metric."""
 
-    verdicts: pd.DataFrame
-    signals: pd.Series
-    sites: pd.Series
+    def __init__(self) -> None:
+        self.verdicts = np.zeros((agent_count(), len(VERDICT_COUNT_COLUMNS)), dtype=np.int64)
+        self.signals: Counter[str] = Counter()
+        self.sites: Counter[str] = Counter()
+        self.unreadable = 0
 
-    @classmethod
-    def start(cls) -> _Totals:
-        """Zero counts: those of a run without records."""
-        sites = load_sites([])
-        site_agents = per_site_agent(sites, load_named([]))
-        return cls(count_verdicts(site_agents), count_signals(sites), count_sites(sites))
+    def add(self, chunk: ChunkResult) -> None:
+        self.verdicts += chunk.verdicts
+        self.signals.update(chunk.signals)
+        self.sites.update(chunk.sites)
+        self.unreadable += len(chunk.unreadable)
 
-    def add(self, sites: pd.DataFrame, site_agents: pd.DataFrame) -> None:
-        self.verdicts = _plus(self.verdicts, count_verdicts(site_agents))
-        self.signals = _plus(self.signals, count_signals(sites))
-        self.sites = _plus(self.sites, count_sites(sites))
+    def verdict_counts(self) -> pd.DataFrame:
+        """As agents.count_verdicts gives them."""
+        empty = count_verdicts(per_site_agent(load_sites([]), load_named([])))
+        return pd.DataFrame(self.verdicts, index=empty.index, columns=VERDICT_COUNT_COLUMNS)[empty.columns]
 
+    def signal_counts(self) -> pd.Series:
+        """As signals.count_signals gives them."""
+        index = pd.Index(list(self.signals), dtype="str", name="signal")
+        return pd.Series(list(self.signals.values()), index=index, dtype="int64", name="domains")
 
-def _plus(total: _Counts, more: _Counts) -> _Counts:
-    """``total + more``, a count missing on one side being 0."""
-    return total.add(more, fill_value=0).astype("int64")
+    def site_counts(self) -> pd.Series:
+        """As summary.count_sites gives them."""
+        index = count_sites(load_sites([])).index
+        return pd.Series([self.sites[metric] for metric in index], index=index, dtype="int64")
 
 
 def build_reports(
-    run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generated_at: str | None = None
+    run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generated_at: str | None = None, workers: int | None = None
 ) -> dict[str, Path]:
     """Write the report CSVs of ``run_dir`` from its audit.jsonl; return {file name: path}.
 
     ``generated_at`` (UTC, ISO 8601) defaults to now; pass it to make the output reproducible.
+    ``workers``: processes for a large file (default: one per core, see :mod:`.parallel`).
     Raises :class:`FileNotFoundError` when the folder has no audit.jsonl.
     """
     run_dir = Path(run_dir)
     audit = run_dir / "audit.jsonl"
     if not audit.is_file():
         raise FileNotFoundError(f"no audit.jsonl in {run_dir}")
-    reader = AuditReader(audit, chunksize)
-    totals = _Totals.start()
+    totals = _Totals()
     paths = {name: run_dir / name for name in REPORT_COLUMNS}
     with (
         CsvWriter(paths["domains.csv"], DOMAIN_COLUMNS) as domains,
         CsvWriter(paths["domain_agents.csv"], DOMAIN_AGENT_COLUMNS) as domain_agents,
     ):
-        first = 0
-        for records in reader:
-            sites, named = load_sites(records, first), load_named(records, first)
-            first += len(records)
-            site_agents = per_site_agent(sites, named)
-            domains.write(sites.pipe(with_agent_counts, site_agents).pipe(per_domain))
-            domain_agents.write(site_agents)
-            totals.add(sites, site_agents)
-    write_csv(paths["agents.csv"], per_agent(totals.verdicts), AGENT_COLUMNS)
-    write_csv(paths["signals.csv"], per_signal(totals.signals, int(totals.sites["ok"])), SIGNAL_COLUMNS)
+        lines = 0  # before this chunk
+        for chunk in chunk_results(audit, chunksize, workers):
+            for number, reason in chunk.unreadable:
+                log_unreadable(audit, lines + number, reason)
+            lines += chunk.lines
+            domains.write_bytes(chunk.domains)
+            domain_agents.write_bytes(chunk.agent_text)
+            # Each audited site's 166 rows: its domain cell joined with its key's row pieces.
+            pieces = [agent_text(key) for key in chunk.keys]
+            domain_agents.write_all(map(bytes.join, chunk.cells, map(pieces.__getitem__, chunk.site_keys)))
+            totals.add(chunk)
+    write_csv(paths["agents.csv"], per_agent(totals.verdict_counts()), AGENT_COLUMNS)
+    signals = per_signal(totals.signal_counts(), totals.sites["ok"])
+    write_csv(paths["signals.csv"], signals, SIGNAL_COLUMNS)
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    summary = per_metric(totals.sites, unreadable_lines=len(reader.unreadable_lines), generated_at=stamp)
+    summary = per_metric(totals.site_counts(), unreadable_lines=totals.unreadable, generated_at=stamp)
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
     return paths

@@ -16,7 +16,8 @@ empty cell. A cell with a comma, a double quote or a line feed is quoted as the 
 
 Everything here works on a column's distinct values (``pd.factorize``) and maps them back by
 position, so a column that repeats a few values over millions of rows (agent names, verdicts)
-costs little more than its distinct values.
+costs little more than its distinct values. :func:`text_cell` is the same rule for one value,
+for the report's plain-Python text path (:mod:`.fastpath`); a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -25,11 +26,26 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-__all__ = ["FORMULA_STARTS", "cell_texts", "csv_cells", "neutralise"]
+__all__ = ["FORMULA_STARTS", "cell_texts", "csv_cells", "neutralise", "text_cell"]
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED = r'[,"\n\r]'
+_FIRSTS = frozenset(FORMULA_STARTS)
+
+
+def text_cell(value: str) -> str:
+    """One text value as written in a CSV file: :func:`neutralise`, then quoted as :func:`cell_texts` does."""
+    # Nearly every value (domains, statuses, dates) is plain; ``in`` tests are the quickest check.
+    if value[:1] not in _FIRSTS and "," not in value and '"' not in value and "\n" not in value and "\r" not in value:
+        return value
+    formula = value.startswith(FORMULA_STARTS)
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if formula:
+        value = "'" + value
+    if "," in value or '"' in value or "\n" in value:
+        value = '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def neutralise(values: pd.Series) -> pd.Series:

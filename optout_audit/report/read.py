@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["AuditReader", "DEFAULT_CHUNKSIZE", "load_named", "load_sites"]
+__all__ = ["AuditReader", "DEFAULT_CHUNKSIZE", "decode_line", "load_named", "load_sites", "log_unreadable"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,20 +77,26 @@ class AuditReader:
 
     def _decode(self, number: int, text: str) -> dict[str, Any] | None:
         """The record on one line; None for a blank line or one that is not a JSON object."""
-        if not text.strip():
-            return None
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            record, reason = None, f"not JSON ({exc.msg})"
-        else:
-            reason = "not a JSON object"
-        if isinstance(record, dict):
-            return record
-        logger.warning("%(path)s line %(line)d skipped: %(reason)s",
-                       {"path": self.path, "line": number, "reason": reason})  # fmt: skip
-        self.unreadable_lines.append(number)
-        return None
+        record, reason = decode_line(text)
+        if reason is not None:
+            log_unreadable(self.path, number, reason)
+            self.unreadable_lines.append(number)
+        return record
+
+
+def decode_line(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) for a JSON object; (None, why) for a line that is not one; (None, None) if blank."""
+    if not text.strip():
+        return None, None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON ({exc.msg})"
+    return (record, None) if isinstance(record, dict) else (None, "not a JSON object")
+
+
+def log_unreadable(path: Path, number: int, reason: str) -> None:
+    logger.warning("%(path)s line %(line)d skipped: %(reason)s", {"path": path, "line": number, "reason": reason})
 
 
 def load_sites(records: list[dict[str, Any]], first: int = 0) -> pd.DataFrame:
