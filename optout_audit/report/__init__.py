@@ -10,7 +10,12 @@
 
 ``REPORT_COLUMNS`` gives each file's header. Files are UTF-8 with ``\\n`` line ends, booleans
 ``true``/``false``, unknown values as empty cells, and text cells guarded against spreadsheet
-formulas (:mod:`.csvsafe`). The run is read in chunks (:mod:`.read`), so memory does not grow with it.
+formulas (:mod:`.csvsafe`). The run is read in chunks (:mod:`.parallel`), so memory does not grow with it.
+
+The pandas modules above define every file. For speed, a chunk whose records all fit the typed
+schema of :mod:`.schema` (every record the crawler writes) is computed in plain Python instead
+(:mod:`.fastpath`, :mod:`.expand`) with the same bytes as result, large files on every core
+(:mod:`.parallel`), and the files are written around the page cache (:mod:`.write`).
 """
 
 from __future__ import annotations

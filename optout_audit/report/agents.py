@@ -82,7 +82,8 @@ def _named_rows(records: pd.Index, agents: pd.Series, named: pd.DataFrame) -> tu
 def count_verdicts(site_agents: pd.DataFrame) -> pd.DataFrame:
     """Return one row per listed agent: how many domains got each verdict, and how many name it."""
     agent = site_agents["agent"]
-    verdict = pd.Categorical(site_agents["verdict"], categories=AGENT_VERDICTS)
+    known = site_agents["verdict"].where(site_agents["verdict"].isin(AGENT_VERDICTS))  # any other: not counted
+    verdict = pd.Categorical(known, categories=AGENT_VERDICTS)
     counts = site_agents.groupby([agent, verdict], observed=False).size().unstack()
     named = site_agents["named"].fillna(False).groupby(agent, observed=False).sum()
     return counts.assign(named=named).rename_axis(index="agent", columns=None).astype("int64")

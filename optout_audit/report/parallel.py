@@ -43,7 +43,11 @@ def default_workers() -> int:
 
 
 def chunk_spans(path: Path, chunksize: int) -> Iterator[tuple[int, int]]:
-    """(start, end) byte offsets of consecutive chunks of ``chunksize`` lines (cut after a ``\\n``)."""
+    """(start, end) byte offsets of consecutive chunks of ``chunksize`` lines.
+
+    Chunks end after a ``\\n`` (a file whose lines end in a lone ``\\r`` is one chunk: the crawler
+    never writes one); a chunk's lines are then split as a text file splits them (``\\r`` too).
+    """
     if chunksize < 1:
         raise ValueError(f"chunksize must be positive, not {chunksize}")
     if not path.stat().st_size:

@@ -3,6 +3,8 @@
 Memory stays flat however long the run: :class:`AuditReader` holds one chunk of lines at a time.
 A line that is not a JSON object (typically the last line of an interrupted run, cut mid-write)
 is skipped, logged and counted in ``AuditReader.unreadable_lines``; it never stops a report.
+(``diff`` and ``history`` read with :class:`AuditReader`; ``build_reports`` cuts the file itself,
+:mod:`.parallel`, with the same rule for a line: :func:`decode_line`.)
 
 Each chunk becomes two frames, indexed by ``record`` (the record's position in the file, 0-based,
 so that numbers stay unique across chunks):

@@ -143,12 +143,12 @@ class DirectFile:
                 raise self._error
             if self._direct:
                 self._direct = _set_direct(self._fd, False)
-            _write_all(self._fd, memoryview(self._block)[: self._used])
+            _write_all(self._fd, self._block[: self._used])
         finally:
             os.close(self._fd)
-            self._block.close()
+            _release(self._block)
             while not self._free.empty():
-                self._free.get().close()
+                _release(self._free.get_nowait())
 
     def _hand_over(self) -> None:
         if self._error is not None:
@@ -196,9 +196,17 @@ def _set_direct(fd: int, on: bool) -> bool:
     return on
 
 
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data) :]
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _release(block: mmap.mmap) -> None:
+    try:
+        block.close()
+    except BufferError:  # a view of it still held by an error's traceback: the collector frees it later
+        pass
 
 
 def csv_text(frame: pd.DataFrame) -> str:
