@@ -281,7 +281,6 @@ class OptoutSpider(scrapy.Spider):
             self.gate.closed()
         audit = state.audit
         audit.status, audit.fault, audit.error = _site_status(audit)
-        audit.page = _page_signals(state.headers, state.html)
         verdict = domain_verdict(
             site_answered=audit.status == "ok",
             robots_read=state.rules_known,
@@ -294,6 +293,7 @@ class OptoutSpider(scrapy.Spider):
             tdmrep=state.tdmrep,
             aitxt=state.aitxt,
         )
+        audit.page = _page_signals(state.headers, state.html, verdict)
         audit.verdict = _asdict(verdict)
         audit.finished_at = utc_now()
         return audit
@@ -321,12 +321,11 @@ def _agent_result(verdict) -> AgentResult:
     return AgentResult(verdict.agent, verdict.verdict, verdict.named, verdict.via, verdict.rule, verdict.line)
 
 
-def _page_signals(headers: HeaderSignals | None, html: HtmlSignals | None) -> PageSignals:
-    page = PageSignals()
+def _page_signals(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: DomainVerdict) -> PageSignals:
+    """The home page's evidence; noai / noimageai as the verdict combined them (None: page not read)."""
+    page = PageSignals(noai=verdict.noai, noimageai=verdict.noimageai)
     if headers is None and html is None:
         return page
-    page.noai = bool((headers and headers.noai) or (html and html.noai))
-    page.noimageai = bool((headers and headers.noimageai) or (html and html.noimageai))
     if headers is not None:
         page.x_robots_tag = list(headers.x_robots_tag)
         page.tdm_reservation_header, page.tdm_policy_header = headers.tdm_reservation, headers.tdm_policy
