@@ -12,29 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
-from aiohttp.abc import AbstractResolver
 
-from optout_audit.resolver import read_hosts_file
-
-
-class HostsResolver(AbstractResolver):
-    def __init__(self, table: dict[str, str]) -> None:
-        self.table = table
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
-        address = self.table.get(host.lower().rstrip("."))
-        if address is None:
-            raise OSError(f"{host} is not in the hosts file")
-        return [{"hostname": host, "host": address, "port": port, "family": socket.AF_INET, "proto": 0,
-                 "flags": socket.AI_NUMERICHOST}]
-
-    async def close(self) -> None:
-        pass
+from optout_audit.resolver import HostsFileAsyncResolver, read_hosts_file
 
 
 async def crawl(plan: list[tuple[str, list[str]]], hosts_file: Path, concurrency: int, timeout: float) -> dict:
@@ -42,7 +25,7 @@ async def crawl(plan: list[tuple[str, list[str]]], hosts_file: Path, concurrency
     queue: asyncio.Queue = asyncio.Queue()
     for entry in plan:
         queue.put_nowait(entry)
-    connector = aiohttp.TCPConnector(limit=0, ssl=False, resolver=HostsResolver(read_hosts_file(hosts_file)),
+    connector = aiohttp.TCPConnector(limit=0, ssl=False, resolver=HostsFileAsyncResolver(read_hosts_file(hosts_file)),
                                      use_dns_cache=False)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
 

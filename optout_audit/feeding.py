@@ -11,9 +11,8 @@ so memory is bounded by the limit, not by the length of the input list.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-
-from twisted.internet import defer
 
 #: Sites open per request slot: a site between two of its requests is open but not downloading.
 OPEN_SITES_PER_SLOT = 1.25
@@ -31,7 +30,7 @@ class SiteGate:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.open = 0
-        self._waiter: defer.Deferred[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
 
     def opened(self) -> None:
         self.open += 1
@@ -42,25 +41,19 @@ class SiteGate:
             self._wake()
 
     def _wake(self) -> None:
-        from twisted.internet import reactor
-
         waiter, self._waiter = self._waiter, None
-        if waiter is not None:
-            reactor.callLater(0, waiter.callback, None)  # resume start() on the next turn, not inside a callback
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)  # start() resumes on a later turn of the loop, not inside this callback
 
     async def room(self, stalled: Callable[[], bool] = lambda: False) -> None:
         """Return once a site may open. ``stalled()`` says the downloader went idle although the
         gate is full (a site that never closed, e.g. after a callback error): then go on anyway."""
-        from twisted.internet import reactor
-
-        from scrapy.utils.defer import maybe_deferred_to_future
-
+        loop = asyncio.get_running_loop()
         while self.open >= self.limit:
-            self._waiter = defer.Deferred()
-            timer = reactor.callLater(STALL_CHECK_SECONDS, self._wake)
-            await maybe_deferred_to_future(self._waiter)
-            if timer.active():
-                timer.cancel()
+            self._waiter = loop.create_future()
+            timer = loop.call_later(STALL_CHECK_SECONDS, self._wake)
+            await self._waiter
+            timer.cancel()
             if self.open >= self.limit and stalled():
                 return
 

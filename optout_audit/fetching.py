@@ -45,6 +45,9 @@ GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_
 CONNECT_FAULTS = frozenset({"connection_refused", "tls_error", "no_route", "connect_timeout"})
 
 
+_SCRAPY_WRAPPERS = (CannotResolveHostError, DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError)
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -106,6 +109,9 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     """(fault, message) for a failed request."""
     chain = _chain(failure.value)
     message = _message(chain[-1])
+    # aiohttp's TLS failures reach us wrapped as Scrapy's DownloadConnectionRefusedError.
+    if any(_is_tls(exc) for exc in chain if not isinstance(exc, _SCRAPY_WRAPPERS)):
+        return "tls_error", message
     for exc in chain:
         fault = _classify_one(exc)
         if fault:

@@ -8,7 +8,7 @@ import sys
 import time
 
 from scrapy import signals
-from twisted.internet import task
+from scrapy.utils.asyncio import AsyncioLoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ class Progress:
         self.done = 0
         self.started = time.monotonic()
         self.bar = None
-        self.loop: task.LoopingCall | None = None
+        self.loop: AsyncioLoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -40,7 +40,7 @@ class Progress:
             size = shutil.get_terminal_size((80, 24))
             self.bar = tqdm(total=self.total, unit="site", ncols=size.columns, nrows=size.lines, file=sys.stderr)
         else:
-            self.loop = task.LoopingCall(self.log)
+            self.loop = AsyncioLoopingCall(self.log)
             self.loop.start(self.interval, now=False)
 
     def scraped(self, item, response=None, spider=None) -> None:

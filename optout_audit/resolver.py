@@ -7,8 +7,10 @@ leak a request to a real host. Without ``HOSTS_FILE`` it is Scrapy's caching res
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
+from aiohttp.abc import AbstractResolver, ResolveResult
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
@@ -46,3 +48,23 @@ class HostsFileResolver(CachingThreadedResolver):
         if address is None:
             return defer.fail(DNSLookupError(f"{name} is not in the hosts file"))
         return defer.succeed(address)
+
+
+class HostsFileAsyncResolver(AbstractResolver):
+    """The same answers for aiohttp (the download handler): names absent from the table fail with
+    ``OSError`` (a DNS error to aiohttp) without any look-up."""
+
+    def __init__(self, hosts: dict[str, str]) -> None:
+        self.hosts = hosts
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        address = self.hosts.get(host.lower().rstrip("."))
+        if address is None:
+            raise OSError(f"{host} is not in the hosts file")
+        address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [{"hostname": host, "host": address, "port": port, "family": address_family, "proto": 0,
+                 "flags": socket.AI_NUMERICHOST}]
+
+    async def close(self) -> None:
+        pass

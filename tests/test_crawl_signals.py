@@ -24,6 +24,8 @@ def _site(host, robots="User-agent: *\nAllow: /\n", head="", headers=(), extra=N
 
 SITES = [
     _site("xrobots-botname.test", headers=[("X-Robots-Tag", "googlebot: noai, noimageai")]),
+    # A Latin-1 octet (0xE9) in the header: the values are read from the bytes as sent.
+    _site("xrobots-latin1.test", headers=[("X-Robots-Tag", "noai, résumé")]),
     _site("xrobots-unavailable.test", headers=[("X-Robots-Tag", "unavailable_after: 25 Jun 2030 15:00:00 PST")]),
     _site("googlebot-meta.test", head='<meta name="googlebot" content="noimageai">'),
     _site("standalone-meta.test", head='<meta name="noai" content="noai">'),
@@ -65,6 +67,7 @@ COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "
     ("host", "expected"),
     [
         ("xrobots-botname.test", ("yes", "noai;noimageai", "true", "true", "", "", "")),
+        ("xrobots-latin1.test", ("yes", "noai", "true", "false", "", "", "")),
         ("xrobots-unavailable.test", ("no", "", "false", "false", "", "", "")),
         ("googlebot-meta.test", ("yes", "noimageai", "false", "true", "", "", "")),
         ("standalone-meta.test", ("yes", "noai", "true", "false", "", "", "")),
@@ -129,6 +132,14 @@ def test_at_most_four_requests_per_site_with_our_user_agent(run):
         requests = _requests(run, site.host)
         assert 1 <= len(requests) <= 4, site.host
         assert {r.get("user_agent") for r in requests} == {USER_AGENT}
+
+
+def test_only_a_sites_last_request_closes_its_connection(run):
+    # Earlier documents reuse the keep-alive connection; the last one closes it rather than leave
+    # hundreds of idle TLS connections open (memory), see OptoutSpider._request.
+    for site in SITES:
+        requests = sorted(_requests(run, site.host), key=lambda r: r["t"])
+        assert [r["connection"] for r in requests] == [None] * (len(requests) - 1) + ["close"], site.host
 
 
 def test_crawl_delay_is_honoured(run):

@@ -38,7 +38,9 @@ _ESCAPE_OR_HIGH = re.compile(rb"%[0-9A-Fa-f]{2}|[\x80-\xff]")
 _DISALLOW_TYPOS = (b"dissallow", b"dissalow", b"disalow", b"diasllow", b"disallaw")
 
 
-@dataclass(frozen=True, slots=True)
+# Line and Rule are not frozen: a frozen dataclass's __init__ costs three times as much, and a
+# robots.txt of thousands of lines is parsed for every site. Nothing mutates them.
+@dataclass(slots=True)
 class Line:
     """A non-rule line kept as evidence: ``key`` lower-cased, ``value`` as written."""
 
@@ -47,7 +49,7 @@ class Line:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Rule:
     allow: bool
     pattern: bytes  # escaped as Google escapes it
@@ -120,31 +122,41 @@ def _compile(pattern: bytes) -> re.Pattern[bytes]:
 
 def _escape_pattern(value: bytes) -> bytes:
     """Percent-encode octets >= 0x80 and upper-case existing escapes, as Google does."""
+    if value.isascii() and b"%" not in value:
+        return value  # most patterns: nothing to escape
     return _ESCAPE_OR_HIGH.sub(
         lambda m: m.group().upper() if m.group().startswith(b"%") else b"%%%02X" % m.group()[0],
         value,
     )
 
 
-def _split_key_value(line: bytes) -> tuple[bytes, bytes] | None:
-    line = line.split(b"#", 1)[0].strip()
-    if not line:
+def _split_key_value(line: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """(key, value, the line without its comment) or None for a blank or comment-only line."""
+    content = line.split(b"#", 1)[0].strip()
+    if not content:
         return None
-    key, sep, value = line.partition(b":")
+    key, sep, value = content.partition(b":")
     if not sep:
         # Google accepts whitespace in place of a missing colon, with exactly two words.
-        words = line.split()
+        words = content.split()
         if len(words) != 2:
             return None
         key, value = words
     key = key.strip()
     if not key:
         return None
-    return key, value.strip()
+    return key, value.strip(), content
+
+
+# The keys as usually written, looked up before the prefix rules below.
+_COMMON_KEYS = {b"disallow": "disallow", b"allow": "allow", b"user-agent": "user-agent", b"sitemap": "sitemap"}
 
 
 def _key_kind(key: bytes) -> str:
     lowered = key.lower()
+    common = _COMMON_KEYS.get(lowered)
+    if common:
+        return common
     if lowered.startswith((b"user-agent", b"useragent", b"user agent")):
         return "user-agent"
     if lowered.startswith(b"allow"):
@@ -236,7 +248,7 @@ class RobotsTxt:
             parsed = _split_key_value(raw_line)
             if parsed is None:
                 continue
-            key, value = parsed
+            key, value, content = parsed
             kind = _key_kind(key)
             if kind == "user-agent":
                 if closed or current is None:
@@ -249,15 +261,14 @@ class RobotsTxt:
                 else:
                     current.names |= _agent_names(value)
             elif kind in ("allow", "disallow"):
-                evidence = _evidence(key, value, number)
-                if "aitraining" in evidence.key:
+                if b"aitraining" in key.lower():
                     # e.g. DisallowAITraining: a rule for Google, and an AI signal for us.
-                    (current.lines if current else preamble).append(evidence)
+                    (current.lines if current else preamble).append(_evidence(key, value, number))
                 if current is None:
                     continue
                 closed = True
                 if value:
-                    text = raw_line.split(b"#", 1)[0].strip().decode("utf-8", "replace")
+                    text = content.decode("utf-8", "replace")
                     current.rules.append(Rule(kind == "allow", _escape_pattern(value), number, text))
             else:
                 evidence = _evidence(key, value, number)

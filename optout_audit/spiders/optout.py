@@ -53,6 +53,7 @@ from optout_audit.detect.body import ROBOTS_MAX_BYTES, read_robots_body
 #: Longest Crawl-delay we honour: a site asking for more still gets audited, just this slowly.
 MAX_CRAWL_DELAY = 30.0
 #: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
+_LAST_REQUEST_HEADERS = {"Connection": "close"}
 _HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 
 
@@ -156,11 +157,14 @@ class OptoutSpider(scrapy.Spider):
 
     # -- robots.txt ------------------------------------------------------------------------------
 
-    def _request(self, state: SiteState, path: str, callback, errback, **meta: Any) -> Request:
+    def _request(self, state: SiteState, path: str, callback, errback, last: bool = False, **meta: Any) -> Request:
         return Request(
             state.root + path.lstrip("/"),
             callback=callback,
             errback=errback,
+            # The site's last document: its connection is closed, not kept idle for nothing
+            # (hundreds of idle TLS connections cost more memory than the open sites).
+            headers=_LAST_REQUEST_HEADERS if last else None,
             cb_kwargs={"state": state},
             dont_filter=True,  # sites are deduplicated at input; redirect loops must end in errback
             meta={"handle_httpstatus_list": _HANDLED_STATUSES, "download_slot": state.target.host, **meta},
@@ -242,8 +246,8 @@ class OptoutSpider(scrapy.Spider):
         path = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}[step]
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
         # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (optout_audit/httpcache.py).
-        return self._request(state, path, self.on_document, self.on_document_failure, step=step,
-                             dont_cache=step == "home")
+        return self._request(state, path, self.on_document, self.on_document_failure, last=not state.steps,
+                             step=step, dont_cache=step == "home")
 
     @_keeps_the_site
     def on_document(self, response: Response, state: SiteState):

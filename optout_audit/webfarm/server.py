@@ -296,6 +296,7 @@ class FarmServer:
             "event": "request", "t": round(time.time(), 3), "address": _local_address(writer),
             "scheme": scheme, "host": host, "sni": sni, "method": request.method, "path": request.target,
             "status": status, "fault": fault, "user_agent": request.header("user-agent"),
+            "connection": request.header("connection"),
             "if_none_match": request.header("if-none-match"),
             "if_modified_since": request.header("if-modified-since"),
         })
