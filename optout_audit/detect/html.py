@@ -11,6 +11,10 @@ Only the head matters, so the body is cut at the first ``</head`` or ``<body`` b
 a 100 KB page costs no more than its head. Without either marker the whole document (up to
 :data:`MAX_HEAD_BYTES`) counts as head. Names and contents are case-insensitive.
 
+The head is parsed by lxml (libxml2's HTML parser, which recovers from any markup) directly, not
+through BeautifulSoup: BeautifulSoup builds a Python object per tag on top of the same parser and
+took 0.5 ms for a 1 KB head, 8% of a crawl's CPU; lxml takes 0.04 ms (README "Performance").
+
 Decoding follows the HTML order of precedence, simplified: a byte-order mark, then the
 transport ``encoding``, then a ``charset`` in a meta tag, then UTF-8, then windows-1252.
 """
@@ -18,11 +22,10 @@ transport ``encoding``, then a ``charset`` in a meta tag, then UTF-8, then windo
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 from functools import cache
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, SoupStrainer, Tag, XMLParsedAsHTMLWarning
+from lxml import etree
 
 from optout_audit.agents import ai_agents
 from optout_audit.detect.headers import directive_tokens
@@ -71,9 +74,9 @@ class HtmlSignals:
 
 def parse_html_head(body: bytes, encoding: str | None = None) -> HtmlSignals:
     """Read the opt-out meta and link tags of an HTML document; ``encoding`` is the HTTP charset."""
-    soup = _soup(_head_text(body, encoding))
-    meta = [_meta_entry(tag) for tag in _tags(soup, "meta") if tag.get("name") is not None]
-    signals = HtmlSignals(meta=meta, license_links=_license_links(soup))
+    metas, links = _meta_and_link_tags(_head_text(body, encoding))
+    meta = [_meta_entry(tag) for tag in metas if tag.get("name") is not None]
+    signals = HtmlSignals(meta=meta, license_links=_license_links(links))
     for entry in meta:
         _read_ai_directives(entry, signals)
     signals.tdm_reservation = _first_content(meta, "tdm-reservation")
@@ -81,13 +84,21 @@ def parse_html_head(body: bytes, encoding: str | None = None) -> HtmlSignals:
     return signals
 
 
-def _soup(text: str) -> BeautifulSoup:
-    # Web pages that look like a URL or start with <?xml are still pages: silence bs4's hints,
-    # which a test run with -W error would otherwise turn into exceptions.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        return BeautifulSoup(text, "lxml", parse_only=SoupStrainer(["meta", "link"]))
+def _meta_and_link_tags(text: str) -> tuple[list[etree._Element], list[etree._Element]]:
+    """The ``<meta>`` and ``<link>`` elements of ``text``, in document order."""
+    parser = etree.HTMLParser(encoding="utf-8", no_network=True, remove_comments=True, remove_pis=True,
+                              default_doctype=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8", "replace"), parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # nothing parseable at all
+        return [], []
+    if root is None:
+        return [], []
+    metas: list[etree._Element] = []
+    links: list[etree._Element] = []
+    for element in root.iter("meta", "link"):
+        (metas if element.tag == "meta" else links).append(element)
+    return metas, links
 
 
 def _read_ai_directives(entry: dict[str, str], signals: HtmlSignals) -> None:
@@ -116,18 +127,12 @@ def _agent_names() -> frozenset[str]:
     return frozenset(agent.name.lower() for agent in ai_agents())
 
 
-def _tags(soup: BeautifulSoup, name: str) -> list[Tag]:
-    return [tag for tag in soup.find_all(name) if isinstance(tag, Tag)]
-
-
-def _meta_entry(tag: Tag) -> dict[str, str]:
+def _meta_entry(tag: etree._Element) -> dict[str, str]:
     return {"name": _attribute(tag, "name").strip().lower(), "content": _attribute(tag, "content")}
 
 
-def _attribute(tag: Tag, name: str) -> str:
+def _attribute(tag: etree._Element, name: str) -> str:
     value = tag.get(name)
-    if isinstance(value, list):  # bs4 splits multi-valued attributes
-        return " ".join(value)
     return value if isinstance(value, str) else ""
 
 
@@ -135,9 +140,9 @@ def _first_content(meta: list[dict[str, str]], name: str) -> str | None:
     return next((entry["content"].strip() for entry in meta if entry["name"] == name), None)
 
 
-def _license_links(soup: BeautifulSoup) -> list[str]:
+def _license_links(tags: list[etree._Element]) -> list[str]:
     links: list[str] = []
-    for tag in _tags(soup, "link"):
+    for tag in tags:
         rels = _attribute(tag, "rel").lower().split()
         href = _attribute(tag, "href").strip()
         if "license" in rels and href:
