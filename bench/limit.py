@@ -1,10 +1,11 @@
 """The limit: a minimal aiohttp client fetching the planned documents per host, parsing nothing.
 
-    python -m bench.limit PLAN HOSTS_FILE [--concurrency 128] [--timeout 20]
+    python -m bench.limit PLAN HOSTS_FILE [--concurrency 128] [--timeout 20] [--uvloop]
 
 ``concurrency`` workers each take a host and fetch its documents one after another on one
 keep-alive connection (as optout-audit does), so exactly ``concurrency`` requests are in flight.
 Names resolve through the hosts file only (an unknown name fails without a DNS query).
+``--uvloop`` runs it on uvloop's event loop, as optout-audit runs (a limit with the same loop).
 """
 
 from __future__ import annotations
@@ -52,10 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("hosts_file", type=Path)
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop")
     args = parser.parse_args(argv)
     from bench.web import read_plan
 
-    counts = asyncio.run(crawl(read_plan(args.plan), args.hosts_file, args.concurrency, args.timeout))
+    job = crawl(read_plan(args.plan), args.hosts_file, args.concurrency, args.timeout)
+    if args.uvloop:
+        import uvloop
+
+        counts = uvloop.run(job)
+    else:
+        counts = asyncio.run(job)
     print(json.dumps(counts))
     return 0
 

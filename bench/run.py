@@ -8,7 +8,8 @@ One local web (``bench/web.py``: N synthetic hosts, real robots.txt files from t
 fixtures, 60-100 KB home pages, latency with jitter) serves, one after another and on the same
 hosts and concurrency:
 
-1. **limit** -- a minimal aiohttp client fetching the same documents per host, parsing nothing;
+1. **limit** -- a minimal aiohttp client fetching the same documents per host, parsing nothing (once on
+   asyncio's own event loop, once on uvloop, the loop optout-audit runs on);
 2. **floor** -- a bare Scrapy spider with Scrapy's default settings, extracting nothing;
 3. **project** -- ``optout-audit crawl`` with full extraction and reports (once per ``--workers``).
 
@@ -176,8 +177,10 @@ def run_clients(args, work: Path, env: dict[str, str]) -> tuple[list[Row], dict]
                 counts = json.loads(log.read_text().strip().splitlines()[-1])
                 return counts["hosts"], counts["requests"]
 
-            rows.append(client("limit (aiohttp)", [sys.executable, "-m", "bench.limit", str(plan), hosts_file, *common],
-                               limit_counts))
+            limit = [sys.executable, "-m", "bench.limit", str(plan), hosts_file, *common]
+            rows.append(client("limit (aiohttp)", limit, limit_counts))
+            # optout-audit runs on uvloop: the same client on the same loop, for a like-for-like ratio
+            rows.append(client("limit (aiohttp, uvloop)", [*limit, "--uvloop"], limit_counts))
         if not args.skip_floor:
             feed = work / "floor.jsonl"
 
@@ -307,8 +310,9 @@ def _table(rows: list[Row]) -> list[str]:
 
 
 def _ratios(rows: list[Row]) -> list[str]:
-    by_name = {row.name.split(" (")[0]: row for row in rows}
-    limit, floor = by_name.get("limit"), by_name.get("floor")
+    by_name = {row.name: row for row in rows}
+    limit, floor = by_name.get("limit (aiohttp)"), by_name.get("floor (bare Scrapy)")
+    uvloop_limit = by_name.get("limit (aiohttp, uvloop)")
     lines = []
     for row in rows:
         if not row.name.startswith("optout-audit"):
@@ -317,6 +321,8 @@ def _ratios(rows: list[Row]) -> list[str]:
         if limit and limit.rate:
             parts.append(f"throughput {row.rate / limit.rate:.2f} x limit")
             parts.append(f"CPU/host {row.cpu_ms / limit.cpu_ms:.2f} x limit")
+        if uvloop_limit and uvloop_limit.rate:
+            parts.append(f"throughput {row.rate / uvloop_limit.rate:.2f} x limit on uvloop")
         if floor and floor.rate:
             parts.append(f"throughput {row.rate / floor.rate:.2f} x floor")
             parts.append(f"CPU/host {row.cpu_ms / floor.cpu_ms:.2f} x floor")

@@ -9,7 +9,8 @@ against this handler at the pinned Scrapy and aiohttp versions. Our changes to S
 
 * **Names** resolve through ``HOSTS_FILE`` when set (``--hosts-file``): a name absent from it is a
   DNS error without any look-up, so a test web never leaks a request. Otherwise aiohttp's
-  threaded ``getaddrinfo``, cached for ``DNS_CACHE_SECONDS``.
+  threaded ``getaddrinfo``, its answers cached for :data:`DNS_CACHE_SECONDS` unless
+  ``DNSCACHE_ENABLED`` is off (Scrapy's setting).
 * **TLS**: one context for the run; with ``DOWNLOAD_VERIFY_CERTIFICATES = False`` (Scrapy's default:
   an auditor reads every site whatever its certificate) no certificate or name is checked. The
   server sees SNI as usual.
@@ -36,6 +37,8 @@ __all__ = ["AuditDownloadHandler"]
 
 #: How long an idle keep-alive connection is kept (aiohttp's default: 15 s).
 IDLE_CONNECTION_SECONDS = 5
+#: How long a resolved name is reused: a site's documents are fetched within seconds.
+DNS_CACHE_SECONDS = 60
 
 
 class AuditDownloadHandler(AiohttpDownloadHandler):
@@ -51,14 +54,15 @@ class AuditDownloadHandler(AiohttpDownloadHandler):
         settings = crawler.settings
         self._ssl_context = _make_ssl_context(settings)
         hosts_file = settings.get("HOSTS_FILE")
+        cache_names = not hosts_file and settings.getbool("DNSCACHE_ENABLED", True)
         connector = aiohttp.TCPConnector(
             local_addr=self._bind_address,
             limit=self._pool_size_total,
             limit_per_host=self._pool_size_per_host,
             keepalive_timeout=IDLE_CONNECTION_SECONDS,
             resolver=HostsFileAsyncResolver(read_hosts_file(hosts_file)) if hosts_file else None,
-            use_dns_cache=not hosts_file,
-            ttl_dns_cache=settings.getint("DNS_CACHE_SECONDS", 60) if not hosts_file else None,
+            use_dns_cache=cache_names,
+            ttl_dns_cache=DNS_CACHE_SECONDS if cache_names else None,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
