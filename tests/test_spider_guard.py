@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from scrapy.http import Request, TextResponse
 
 from optout_audit.inputs import parse_line
@@ -23,7 +25,7 @@ def test_callback_bug_becomes_an_error_row(tmp_path, monkeypatch):
     monkeypatch.setattr(spider_module.RobotsTxt, "parse", staticmethod(broken))
     response = TextResponse("https://bug.test/robots.txt", body=b"User-agent: *\n", encoding="utf-8",
                             request=Request("https://bug.test/robots.txt"))
-    row = spider.on_robots(response, state=state)
+    row = asyncio.run(spider.on_robots(response, state=state))
     assert (row.status, row.fault, row.error) == ("error", "internal_error", "internal error: RuntimeError: detector bug")
     assert row.verdict["reserves_ai_training"] == "unknown"
     assert spider.gate.open == 0 and state.finished

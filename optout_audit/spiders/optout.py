@@ -5,6 +5,13 @@ records and hands bytes to the pure detectors in :mod:`optout_audit.detect`. A s
 one after another (at most four requests per site); whatever fails, the chain goes on to the next
 step, and the last step yields exactly one item.
 
+robots.txt is an ordinary scheduled request. Its callback then fetches the site's other documents
+itself, one after another, with ``engine.download_async`` (Scrapy's API for a request that only
+passes the downloader middlewares: redirects, decompression, the cache, timeouts, the site's
+download slot and its crawl delay all apply) and returns the site's item. The scheduler, the spider
+middlewares and a callback round trip per document would cost more CPU than the documents'
+detection (README "Performance"), and a site's documents never need them.
+
     scrapy crawl optout -a input=sites.txt -O audit.jsonl
 """
 
@@ -12,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +79,15 @@ class SiteState:
     evidence: RobotsEvidence | None = None
     rules_known: bool = False  # robots.txt was read (or is known absent)
     finished: bool = False
-    steps: list[str] = field(default_factory=list)  # what is still to fetch
 
 
 def _keeps_the_site(method):
     """A bug in a callback must not lose the site: it ends as a row with status ``error``."""
 
     @functools.wraps(method)
-    def guarded(self, result, **kwargs):
+    async def guarded(self, result, **kwargs):
         try:
-            return method(self, result, **kwargs)
+            return await method(self, result, **kwargs)
         except Exception as exc:  # noqa: BLE001 - any bug, reported in the site's row
             state: SiteState = kwargs.get("state") or result.request.cb_kwargs["state"]
             self.logger.exception("internal error while auditing %s", state.target.host)
@@ -177,17 +183,17 @@ class OptoutSpider(scrapy.Spider):
                              download_maxsize=0)
 
     @_keeps_the_site
-    def on_robots(self, response: Response, state: SiteState):
+    async def on_robots(self, response: Response, state: SiteState):
         fetch = fetch_from_response(response.request.url, response)
         if fetch.status == "ok":
             body = read_robots_body(response.body, "download_stopped" in response.flags)
             fetch.status, fetch.fault = body.status, body.fault
             state.robots = RobotsTxt.parse(body.text)
         state.audit.robots = fetch
-        return self._after_robots(state)
+        return await self._after_robots(state)
 
     @_keeps_the_site
-    def on_robots_failure(self, failure: Failure):
+    async def on_robots_failure(self, failure: Failure):
         state: SiteState = failure.request.cb_kwargs["state"]  # errbacks get no cb_kwargs
         fetch = fetch_from_failure(failure.request.url, failure)
         if not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
@@ -196,9 +202,9 @@ class OptoutSpider(scrapy.Spider):
             state.audit.url = state.root
             return self._robots_request(state)
         state.audit.robots = fetch
-        return self._after_robots(state)
+        return await self._after_robots(state)
 
-    def _after_robots(self, state: SiteState):
+    async def _after_robots(self, state: SiteState) -> SiteAudit:
         audit = state.audit
         state.rules_known = robots_rules_known(audit.robots.status, state.robots is not None)
         if state.rules_known:
@@ -224,11 +230,20 @@ class OptoutSpider(scrapy.Spider):
                 setattr(audit, name, Fetch(status="skipped", error=reason))
             return self._finish(state)
         if audit.own_access:
-            state.steps = ["home", "tdmrep", "aitxt"]
+            steps = ["home", "tdmrep", "aitxt"]
         else:
             audit.home = Fetch(status="skipped", url=state.root, error="robots.txt does not let optout-audit fetch /")
-            state.steps = ["tdmrep", "aitxt"]
-        return self._next(state)
+            steps = ["tdmrep", "aitxt"]
+        engine = self.crawler.engine
+        for number, step in enumerate(steps, start=1):
+            request = self._document_request(state, step, last=number == len(steps))
+            try:
+                response = await engine.download_async(request)
+            except Exception:  # noqa: BLE001 - every download failure is recorded as the step's fetch
+                setattr(audit, step, fetch_from_failure(request.url, Failure()))
+            else:
+                self._read_document(state, step, response)
+        return self._finish(state)
 
     def _honour_crawl_delay(self, host: str, delay: float) -> None:
         """Space this site's remaining requests as its robots.txt asks of us (capped)."""
@@ -239,19 +254,13 @@ class OptoutSpider(scrapy.Spider):
 
     # -- the other documents ---------------------------------------------------------------------
 
-    def _next(self, state: SiteState):
-        if not state.steps:
-            return self._finish(state)
-        step = state.steps.pop(0)
+    def _document_request(self, state: SiteState, step: str, last: bool) -> Request:
         path = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}[step]
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
         # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (optout_audit/httpcache.py).
-        return self._request(state, path, self.on_document, self.on_document_failure, last=not state.steps,
-                             step=step, dont_cache=step == "home")
+        return self._request(state, path, None, None, last=last, step=step, dont_cache=step == "home")
 
-    @_keeps_the_site
-    def on_document(self, response: Response, state: SiteState):
-        step = response.meta["step"]
+    def _read_document(self, state: SiteState, step: str, response: Response) -> None:
         fetch = fetch_from_response(response.request.url, response)
         setattr(state.audit, step, fetch)
         if step == "home" and fetch.status == "ok":
@@ -268,14 +277,6 @@ class OptoutSpider(scrapy.Spider):
             state.audit.aitxt_evidence = _asdict(state.aitxt)
             if not state.aitxt.robots_style:
                 fetch.status, fetch.error = "invalid", "not a robots-style ai.txt"
-        return self._next(state)
-
-    @_keeps_the_site
-    def on_document_failure(self, failure: Failure):
-        state: SiteState = failure.request.cb_kwargs["state"]
-        step = failure.request.meta["step"]
-        setattr(state.audit, step, fetch_from_failure(failure.request.url, failure))
-        return self._next(state)
 
     # -- the item --------------------------------------------------------------------------------
 
