@@ -3,7 +3,9 @@
 CPU comes from ``os.wait4``, whose resource usage covers the process and every descendant it
 waited for (the ``--workers`` children of ``optout-audit crawl``). Peak RSS is reported twice:
 the largest single process (``ru_maxrss``) and the largest sum over the live process tree,
-sampled every 100 ms from /proc (what ``--workers`` costs in memory as a whole).
+sampled every 100 ms from /proc (what ``--workers`` costs in memory as a whole). The sum adds each
+process's proportional set size (PSS), so that pages a forked child shares with its parent (the
+report stage's workers) count once, not once per process.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ def tree(pid: int) -> list[int]:
 
 
 def rss_bytes(pid: int) -> int:
+    """Resident memory of ``pid``: its PSS where the kernel gives it, else its RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         with open(f"/proc/{pid}/statm") as handle:
             return int(handle.read().split()[1]) * _PAGE

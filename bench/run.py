@@ -293,13 +293,13 @@ def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
 
 def _table(rows: list[Row]) -> list[str]:
     lines = [
-        "| client | hosts | wall s | hosts/s | CPU ms/host | user s | sys s | peak RSS MB | farm CPU ms/host "
+        "| client | hosts | wall s | hosts/s | CPU ms/host | user s | sys s | peak memory MB | farm CPU ms/host "
         "| other CPU % | requests |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         m = row.measured
-        rss = f"{m.tree_rss_mb:.0f}" + (f" ({m.max_rss_mb:.0f} max/proc)" if m.tree_rss_mb > m.max_rss_mb * 1.2 else "")
+        rss = f"{m.tree_rss_mb:.0f}" + (f" ({m.max_rss_mb:.0f} max RSS/proc)" if m.tree_rss_mb > m.max_rss_mb * 1.2 else "")
         lines.append(
             f"| {row.name} | {row.hosts:,} | {m.wall:.1f} | {row.rate:.0f} | {row.cpu_ms:.2f} | {m.user:.1f} | "
             f"{m.system:.1f} | {rss} | {1000 * row.farm_cpu / max(row.hosts, 1):.2f} | "

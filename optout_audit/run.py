@@ -119,12 +119,26 @@ def run_crawl(options: CrawlOptions) -> Path:
     process = CrawlerProcess(_settings(options, run_dir, max(total - len(done), 0)))
     process.crawl(OptoutSpider, input=str(options.input), skip_hosts=done)
     process.start()
+    del process  # the crawler, its spider and their buffers: the report stage does not need them
+    _give_back_memory()
 
     from optout_audit.report import build_reports
 
     build_reports(run_dir)
     _finish_record(record, run_dir)
     return run_dir
+
+
+def _give_back_memory() -> None:
+    """Return the finished crawl's memory to the system before the report stage needs its own."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed heap pages otherwise
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _start_record(options: CrawlOptions, run_dir: Path) -> dict:
