@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from optout_audit.detect.robots import RobotsTxt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optout_audit.detect.robots import RobotsTxt, _matches
 
 
 @pytest.mark.parametrize(
@@ -80,3 +84,23 @@ def test_oversize_line_is_cut_like_google():
     # The line is cut at 16,663 bytes, so the pattern is a shorter prefix of the URL path.
     assert not robots.can_fetch("https://x/" + "a" * 20_000, "GPTBot")
     assert robots.can_fetch("https://x/" + "a" * 16_000, "GPTBot")
+
+
+# -- path matching ------------------------------------------------------------------------------
+
+# A small alphabet makes wildcard patterns and paths that overlap, repeat and nearly match.
+_OCTETS = st.sampled_from([b"/", b"a", b"b", b"*", b"$", b"%", b"."])
+
+
+def _regex_oracle(pattern: bytes, path: bytes) -> bool:
+    """RFC 9309 2.2.3 written as a regex: '*' is any run of octets, a final '$' the end of the path."""
+    anchored = pattern.endswith(b"$")
+    body = pattern[:-1] if anchored else pattern
+    regex = b".*".join(re.escape(piece) for piece in body.split(b"*")) + (rb"\Z" if anchored else b"")
+    return re.match(regex, path, re.DOTALL) is not None
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_OCTETS, max_size=10).map(b"".join), st.lists(_OCTETS, max_size=12).map(b"".join))
+def test_wildcard_matching_agrees_with_a_regex(pattern, path):
+    assert _matches(pattern, path) == _regex_oracle(pattern, path)

@@ -23,8 +23,7 @@ user-agent value, because Google's parser can never name them and would send the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
 __all__ = ["AgentVerdict", "Group", "Line", "RobotsTxt", "Rule", "DEEP_PROBE_PATH"]
 
@@ -70,16 +69,39 @@ class Rule:
         return -1
 
 
-@dataclass(slots=True)
 class Group:
-    """A run of user-agent lines and the lines that follow it, up to the next run."""
+    """A run of user-agent lines and the lines that follow it, up to the next run.
 
-    agents: list[str] = field(default_factory=list)  # values as written
-    is_global: bool = False
-    names: set[str] = field(default_factory=set)  # lower-cased names this group answers to
-    rules: list[Rule] = field(default_factory=list)
-    lines: list[Line] = field(default_factory=list)  # Content-Signal, Content-Usage, ...
-    first_line: int = 0
+    Its rules are built on first use: most groups of a real file address crawlers that no AI agent,
+    ``*`` or optout-audit falls to, and are never consulted.
+    """
+
+    __slots__ = ("agents", "is_global", "names", "lines", "first_line", "_rule_lines", "_rules")
+
+    def __init__(self, first_line: int = 0) -> None:
+        self.agents: list[str] = []  # values as written
+        self.is_global = False
+        self.names: set[str] = set()  # lower-cased names this group answers to
+        self.lines: list[Line] = []  # Content-Signal, Content-Usage, ...
+        self.first_line = first_line
+        self._rule_lines: list[tuple[bool, bytes, int, bytes]] = []  # (allow, value, line, text)
+        self._rules: list[Rule] | None = None
+
+    def add_rule(self, allow: bool, value: bytes, number: int, text: bytes) -> None:
+        self._rule_lines.append((allow, value, number, text))
+        self._rules = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        if self._rules is None:
+            self._rules = [
+                Rule(allow, _escape_pattern(value), number, text.decode("utf-8", "replace"))
+                for allow, value, number, text in self._rule_lines
+            ]
+        return self._rules
+
+    def __repr__(self) -> str:
+        return f"Group(agents={self.agents!r}, first_line={self.first_line}, rules={len(self._rule_lines)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +128,28 @@ class AgentVerdict:
 
 
 def _matches(pattern: bytes, path: bytes) -> bool:
-    """Does ``pattern`` match ``path`` from its start? Plain patterns (most rules) need no regex."""
-    if b"*" not in pattern:
-        return path == pattern[:-1] if pattern.endswith(b"$") else path.startswith(pattern)
-    return _compile(pattern).match(path) is not None
+    """Does ``pattern`` match ``path`` from its start? ``*`` is any run of octets, a final ``$`` the end.
 
-
-@lru_cache(maxsize=8192)
-def _compile(pattern: bytes) -> re.Pattern[bytes]:
+    The literal pieces between ``*`` are found left to right, each at its first place after the
+    previous one: for such patterns the leftmost match exists whenever any does. A regex would say
+    the same, but compiling one costs more than the few paths a site's verdicts test.
+    """
     anchored = pattern.endswith(b"$")
     body = pattern[:-1] if anchored else pattern
-    regex = b".*".join(re.escape(part) for part in body.split(b"*"))
-    return re.compile(regex + (rb"\Z" if anchored else b""), re.DOTALL)
+    if b"*" not in body:
+        return path == body if anchored else path.startswith(body)
+    first, *middle, last = body.split(b"*")
+    if not path.startswith(first):
+        return False
+    position = len(first)
+    for piece in middle:
+        found = path.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    if anchored:
+        return len(path) - len(last) >= position and path.endswith(last)
+    return path.find(last, position) >= 0
 
 
 def _escape_pattern(value: bytes) -> bytes:
@@ -268,8 +300,7 @@ class RobotsTxt:
                     continue
                 closed = True
                 if value:
-                    text = content.decode("utf-8", "replace")
-                    current.rules.append(Rule(kind == "allow", _escape_pattern(value), number, text))
+                    current.add_rule(kind == "allow", value, number, content)
             else:
                 evidence = _evidence(key, value, number)
                 if kind == "sitemap" or evidence.key == "license" or current is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from optout_audit.detect.robots import _compile, _escape_pattern, path_of
+from optout_audit.detect.robots import _escape_pattern, _matches, path_of
 
 __all__ = [
     "TdmResult",
@@ -73,7 +73,7 @@ class TdmRule:
 
     def _matches(self, path: bytes) -> bool:
         """Does the location match ``path`` (bytes escaped as Google escapes them)?"""
-        return bool(_compile(_escape_pattern(_encode(self.location))).match(path))
+        return _matches(_escape_pattern(_encode(self.location)), path)
 
 
 @dataclass(slots=True)
