@@ -89,8 +89,6 @@ def _classify_one(exc: BaseException) -> str | None:
         if any(_is_tls(reason.value) for reason in reasons):
             return "tls_error"
         return None
-    if _is_tls(exc):
-        return "tls_error"
     if isinstance(exc, DownloadCancelledError) or "maxsize" in str(exc).lower():
         return "too_large"
     return None

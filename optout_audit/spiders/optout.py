@@ -59,8 +59,9 @@ from optout_audit.detect.body import ROBOTS_MAX_BYTES, read_robots_body
 
 #: Longest Crawl-delay we honour: a site asking for more still gets audited, just this slowly.
 MAX_CRAWL_DELAY = 30.0
-#: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
+#: Headers of a site's last request: its connection is closed rather than kept idle.
 _LAST_REQUEST_HEADERS = {"Connection": "close"}
+#: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
 _HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 
 
