@@ -1,8 +1,10 @@
-"""A DNS resolver that answers from a hosts(5) file, for crawling a local mirror or test web.
+"""DNS resolvers that answer from a hosts(5) file, for crawling a local mirror or test web.
 
-Set ``HOSTS_FILE`` (``--hosts-file``) to use it. Names in the file resolve to its addresses;
+Set ``HOSTS_FILE`` (``--hosts-file``) to use them. Names in the file resolve to its addresses;
 names absent from it fail as DNS errors without any network look-up, so a test web can never
-leak a request to a real host. Without ``HOSTS_FILE`` it is Scrapy's caching resolver.
+leak a request to a real host. :class:`HostsFileAsyncResolver` serves the download handler
+(aiohttp); :class:`HostsFileResolver` serves Twisted (``TWISTED_DNS_RESOLVER``: Scrapy's own
+HTTP handler, and the benchmark's floor), and without ``HOSTS_FILE`` is Scrapy's caching resolver.
 """
 
 from __future__ import annotations

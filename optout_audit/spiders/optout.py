@@ -259,7 +259,7 @@ class OptoutSpider(scrapy.Spider):
         path = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}[step]
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
         # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (optout_audit/httpcache.py).
-        return self._request(state, path, None, None, last=last, step=step, dont_cache=step == "home")
+        return self._request(state, path, None, None, last=last, dont_cache=step == "home")
 
     def _read_document(self, state: SiteState, step: str, response: Response) -> None:
         fetch = fetch_from_response(response.request.url, response)
