@@ -413,6 +413,16 @@ def test_farm_exits_when_its_parent_dies(tmp_path):
         pytest.fail("the orphaned farm kept running")
 
 
+def test_farm_starts_in_a_workdir_a_killed_farm_left(tmp_path):
+    stale = {"address": "127.0.0.1", "http_port": 9, "https_port": 9, "hosts_file": "x", "cert_file": "x",
+             "request_log": None, "pid": 1}
+    (tmp_path / "ready.json").write_text(json.dumps(stale))  # what a SIGKILLed farm leaves behind
+    site = Site("reused.farm.test", {"/": Resource.text("fresh")})
+    with running_farm([site], workdir=tmp_path, startup_timeout=10) as farm:
+        assert farm.http_port != 9
+        assert farm.fetch("reused.farm.test", scheme="http").body == b"fresh"
+
+
 def _running(pid):
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

@@ -171,10 +171,12 @@ def _serve_argv(sites_or_spec: WebLike, directory: Path, latency: tuple[float, f
 
 def _start(argv: list[str], directory: Path, timeout: float) -> Farm:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+    ready_file = directory / "ready.json"
+    # A farm killed earlier in a reused workdir leaves its ready file: it names another address.
+    ready_file.unlink(missing_ok=True)
     stderr = (directory / "stderr.log").open("wb")  # a file, not a pipe: a chatty child never blocks
     with stderr:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
-    ready_file = directory / "ready.json"
     deadline = time.monotonic() + timeout
     try:
         while not ready_file.exists():
