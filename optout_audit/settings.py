@@ -73,8 +73,12 @@ HTTPCACHE_POLICY = "optout_audit.httpcache.AuditCachePolicy"
 ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
 EXTENSIONS = {
     "optout_audit.progress.Progress": 500,
+    "optout_audit.collector.CrawlCollector": 0,
     "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port of ours
 }
+# Python's collector while the engine runs: start-up frozen, young collections every 50,000
+# containers (optout_audit/collector.py; None = Python's defaults).
+OPTOUT_GC_THRESHOLDS = (50_000, 20, 20)
 LOGSTATS_INTERVAL = 60.0
 LOG_LEVEL = "INFO"
 
