@@ -77,9 +77,6 @@ def run_sharded(options: CrawlOptions, workers: int) -> Path:
                 str(options.cache or ""),
             ]
             children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL))
-        # The report stage's imports (pandas: half a second) while the children crawl, not after.
-        import optout_audit.report  # noqa: F401
-
         codes = [child.wait() for child in children]
     except BaseException:
         for child in children:  # Ctrl-C / SIGTERM: stop the children too; --resume continues later
