@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
+from optout_audit.auditlines import site_key
 from optout_audit.items import SITE_STATUSES, SiteAudit
-
-
-def site_key(audit: SiteAudit) -> str:
-    """The identity of a site in a run: its host, or its line for an input that is not a site."""
-    return audit.domain if audit.status != "invalid_input" else f"\0line:{audit.line}"
 
 
 class OneRowPerSitePipeline:
@@ -31,7 +27,7 @@ class OneRowPerSitePipeline:
     def process_item(self, item: SiteAudit, spider=None) -> SiteAudit:
         if item.status not in SITE_STATUSES:
             raise ValueError(f"invalid status {item.status!r} for {item.domain}")
-        key = site_key(item)
+        key = site_key(item.status, item.domain, item.line)
         if key in self.written:
             raise DropItem(f"duplicate audit of {key.lstrip(chr(0))}")
         self.written.add(key)

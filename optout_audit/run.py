@@ -18,13 +18,13 @@ from pathlib import Path
 
 from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
+from optout_audit.auditlines import read_line
 from optout_audit.errors import UsageError
 from optout_audit.fetching import utc_now
 from optout_audit.inputs import check_input
 
 AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"
-_DOCUMENTS = ("robots", "home", "tdmrep", "aitxt")
 
 
 @dataclass(slots=True)
@@ -54,14 +54,9 @@ def audited_keys(audit_path: Path) -> set[str]:
         if len(complete) != len(data):
             handle.truncate(len(complete))
     for raw in complete.splitlines():
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            continue
-        if record.get("status") == "invalid_input":
-            keys.add(f"\0line:{record.get('line')}")
-        elif record.get("domain"):
-            keys.add(record["domain"])
+        line = read_line(raw)
+        if line is not None and line.key:
+            keys.add(line.key)
     return keys
 
 
@@ -169,14 +164,12 @@ def _finish_record(record: dict, run_dir: Path) -> None:
     unchanged: Counter[bool | None] = Counter()
     with (run_dir / AUDIT_FILE).open("rb") as handle:
         for raw in handle:
-            try:
-                site = json.loads(raw)
-            except ValueError:
+            line = read_line(raw)
+            if line is None:
                 statuses["unreadable_line"] += 1
                 continue
-            statuses[site.get("status", "?")] += 1
-            for name in _DOCUMENTS:
-                unchanged[(site.get(name) or {}).get("unchanged")] += 1
+            statuses[line.status] += 1
+            unchanged.update(line.unchanged)
     record["finished_at"] = utc_now()
     record["sites"] = sum(statuses.values())
     record["counts_by_status"] = dict(sorted(statuses.items()))

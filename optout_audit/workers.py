@@ -31,6 +31,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from optout_audit.auditlines import read_line
 from optout_audit.errors import UsageError
 from optout_audit.run import AUDIT_FILE, CrawlOptions, _finish_record, _start_record, audited_keys, check_files
 
@@ -115,8 +116,9 @@ def merge_shards(run_dir: Path) -> Path:
                 for raw in handle:
                     if not raw.endswith(b"\n"):
                         break  # cut by a kill: that site is audited again on resume
-                    key = _key(raw)
-                    if key is None or key in seen:
+                    line = read_line(raw)
+                    key = line.key if line is not None else ""
+                    if not key or key in seen:
                         continue
                     seen.add(key)
                     out.write(raw)
@@ -125,16 +127,6 @@ def merge_shards(run_dir: Path) -> Path:
     os.replace(merged, audit_path)
     shutil.rmtree(shards)
     return audit_path
-
-
-def _key(raw: bytes) -> str | None:
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
-    if record.get("status") == "invalid_input":
-        return f"\0line:{record.get('line')}"
-    return record.get("domain") or None
 
 
 def crawl_shard(options: CrawlOptions, shard: str, skip: set[str], total: int) -> None:
