@@ -6,7 +6,7 @@ report can say "dns_error" or "tls_error" instead of a traceback.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
@@ -49,7 +49,15 @@ _SCRAPY_WRAPPERS = (CannotResolveHostError, DownloadConnectionRefusedError, Down
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """The time now in UTC to the second, e.g. ``2026-11-28T01:15:00Z``."""
+    global _stamp
+    second = int(time.time())
+    if second != _stamp[0]:  # a crawl stamps every fetch: format each second once
+        _stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _stamp[1]
+
+
+_stamp: tuple[int, str] = (-1, "")
 
 
 def _is_tls(exc: BaseException) -> bool:

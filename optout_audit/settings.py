@@ -80,6 +80,8 @@ EXTENSIONS = {
 # containers (optout_audit/collector.py; None = Python's defaults).
 OPTOUT_GC_THRESHOLDS = (50_000, 20, 20)
 LOGSTATS_INTERVAL = 60.0
+# Scrapy's per-response and per-item DEBUG messages are not even built unless LOG_LEVEL is DEBUG.
+LOG_FORMATTER = "optout_audit.logformatter.AuditLogFormatter"
 LOG_LEVEL = "INFO"
 
 FEED_EXPORT_ENCODING = "utf-8"

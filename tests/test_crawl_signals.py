@@ -47,6 +47,7 @@ SITES = [
           headers=[("tdm-reservation", "1"), ("tdm-policy", '=HYPERLINK("http://evil.test","x")')]),
     _site("us-blocked.test", robots="User-agent: optout-audit\nDisallow: /\n\nUser-agent: *\nAllow: /\n"),
     _site("crawl-delay.test", robots="User-agent: *\nCrawl-delay: 2\nAllow: /\n"),
+    _site("crawl-delay-nan.test", robots="User-agent: *\nCrawl-delay: nan\nCrawl-delay: -3\nCrawl-delay: soon\n"),
     _site("applebot-only.test", robots="User-agent: Applebot\nDisallow: /\n"),
 ]
 
@@ -148,3 +149,9 @@ def test_crawl_delay_is_honoured(run):
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert min(gaps) >= 1.8, gaps
     assert json.loads(json.dumps(run.records["crawl-delay.test"]["crawl_delay"])) == 2.0
+
+
+def test_a_crawl_delay_that_is_no_number_of_seconds_is_none(run):
+    record = run.records["crawl-delay-nan.test"]
+    assert record["crawl_delay"] is None and record["status"] == "ok"
+    assert len(_requests(run, "crawl-delay-nan.test")) == 4

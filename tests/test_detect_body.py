@@ -1,8 +1,10 @@
 """robots.txt bodies: decoded, capped at 500 KiB, and told apart from HTML and binary."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from optout_audit.detect.body import ROBOTS_MAX_BYTES, read_robots_body
+from optout_audit.detect.body import ROBOTS_MAX_BYTES, _mostly_binary, read_robots_body
 
 
 @pytest.mark.parametrize(
@@ -31,3 +33,11 @@ def test_a_stopped_download_is_too_large_and_kept():
 
 def test_utf16_is_bridged_to_utf8():
     assert read_robots_body("Disallow: /é\n".encode("utf-16")).text == "Disallow: /é\n".encode()
+
+
+@given(st.binary(max_size=600))
+@settings(max_examples=300, deadline=None)
+def test_mostly_binary_counts_control_bytes(sample):
+    # the definition: more than a tenth of the bytes are below 0x20 and not tab, LF, VT, FF or CR
+    control = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    assert _mostly_binary(sample) == (control > len(sample) // 10)

@@ -42,8 +42,10 @@ def _capped(text: bytes, status: str, fault: str, stopped: bool) -> RobotsBody:
     return RobotsBody(text, status, fault)
 
 
+#: Bytes below 0x20 but tab, LF, VT, FF and CR: rare in text, common in binary files.
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
+
+
 def _mostly_binary(sample: bytes) -> bool:
-    if not sample:
-        return False
-    control = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return control > len(sample) // 10

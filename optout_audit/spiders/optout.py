@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -360,11 +361,14 @@ def _charset(response: Response) -> str | None:
 
 
 def _first_float(values) -> float | None:
+    """The first value that is a number of seconds (finite, not negative): "nan" or "-5" is no delay."""
     for value in values:
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             continue
+        if math.isfinite(number) and number >= 0:
+            return number
     return None
 
 
