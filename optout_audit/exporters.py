@@ -14,6 +14,7 @@ msgspec cannot encode.
 
 from __future__ import annotations
 
+import codecs
 from typing import Any
 
 import msgspec
@@ -24,12 +25,19 @@ from optout_audit.items import SiteAudit
 __all__ = ["AuditJsonLinesExporter"]
 
 
+def _is_utf8(encoding: str | None) -> bool:
+    try:
+        return bool(encoding) and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
 class AuditJsonLinesExporter(JsonLinesItemExporter):
     def __init__(self, file, **kwargs: Any):
         super().__init__(file, **kwargs)
-        plain_utf8 = (self.encoding or "").replace("-", "").lower() == "utf8"
         options = set(self._kwargs) - {"ensure_ascii"}
-        self._msgspec = msgspec.json.Encoder() if plain_utf8 and not options and self.fields_to_export is None else None
+        plain = _is_utf8(self.encoding) and not options and self.fields_to_export is None
+        self._msgspec = msgspec.json.Encoder() if plain else None
 
     def export_item(self, item: Any) -> None:
         if self._msgspec is None or type(item) is not SiteAudit:
@@ -37,7 +45,7 @@ class AuditJsonLinesExporter(JsonLinesItemExporter):
             return
         try:
             data = self._msgspec.encode(item)
-        except (TypeError, ValueError, UnicodeEncodeError):  # a value msgspec cannot write: Scrapy's encoder
+        except (TypeError, ValueError):  # a value msgspec cannot write: Scrapy's encoder
             super().export_item(item)
             return
         self.file.write(data + b"\n")

@@ -47,9 +47,10 @@ def test_same_values_as_scrapy_s_exporter(site):
     assert ours != scrapy_s  # msgspec wrote it (no blanks after the separators)
 
 
-def test_utf8_written_as_is():
-    line = _export(AuditJsonLinesExporter, SITES[0], encoding="UTF-8")
-    assert "Ünïcödé ✓".encode() in line and b"\\u" not in line
+@pytest.mark.parametrize("encoding", ["UTF-8", "utf8", "utf_8"])
+def test_utf8_written_as_is(encoding):
+    line = _export(AuditJsonLinesExporter, SITES[0], encoding=encoding)
+    assert "Ünïcödé ✓".encode() in line and b"\\u" not in line and b'{"input":' in line
 
 
 @pytest.mark.parametrize("options", [{"encoding": "latin-1"}, {"encoding": None}, {"fields_to_export": ["domain"]},
@@ -57,6 +58,12 @@ def test_utf8_written_as_is():
 def test_other_settings_go_scrapy_s_way(options):
     site = SiteAudit(input="https://café.test/", domain="xn--caf-dma.test", agents=[AgentResult("GPTBot", "none")])
     assert _export(AuditJsonLinesExporter, site, **options) == _export(JsonLinesItemExporter, site, **options)
+
+
+@pytest.mark.parametrize("exporter_class", [AuditJsonLinesExporter, JsonLinesItemExporter])
+def test_an_unknown_encoding_fails_as_in_scrapy(exporter_class):
+    with pytest.raises(LookupError):
+        _export(exporter_class, SITES[0], encoding="no-such-codec")
 
 
 def test_a_value_msgspec_cannot_write_goes_scrapy_s_way():
