@@ -9,15 +9,17 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from optout_audit import settings as project_settings
+from optout_audit import collector as collector_module
 from optout_audit.collector import CrawlCollector
 
 PROJECT_THRESHOLDS = tuple(project_settings.OPTOUT_GC_THRESHOLDS)
 
 
 @pytest.fixture
-def python_defaults():
+def python_defaults(monkeypatch):
     before = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
+    monkeypatch.setattr(collector_module, "_running", 0)  # a failed test must not leave a crawl "running"
     yield (700, 10, 10)
     gc.unfreeze()
     gc.set_threshold(*before)
