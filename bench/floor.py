@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "CONCURRENT_REQUESTS": args.concurrency,
         "DOWNLOAD_TIMEOUT": args.timeout,
         "FEEDS": {str(args.out): {"format": "jsonlines"}},
-        "TWISTED_DNS_RESOLVER": "optout_audit.resolver.HostsFileResolver",
+        "TWISTED_DNS_RESOLVER": "optout_audit.downloader.resolver.HostsFileResolver",
         "HOSTS_FILE": str(args.hosts_file),
     })
     process.crawl(FloorSpider, plan=str(args.plan))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from optout_audit.resolver import HostsFileAsyncResolver, read_hosts_file
+from optout_audit.downloader.resolver import HostsFileAsyncResolver, read_hosts_file
 
 
 async def crawl(plan: list[tuple[str, list[str]]], hosts_file: Path, concurrency: int, timeout: float) -> dict:

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     env = _env()
     if args.client == "report":
         synthetic_run(args.report_rows, out / "run")
-        _profile(["-m", "optout_audit.cli", "report", str(out / "run")], args, out, env)
+        _profile(["-m", "optout_audit.app.cli", "report", str(out / "run")], args, out, env)
     else:
         web = bench_web(args.hosts, 1)
         sites, plan, _ = write_inputs(web, out / "input")
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                           workdir=out / "farm") as farm:
             common = ["--concurrency", str(args.concurrency)]
             if args.client == "project":
-                target = ["-m", "optout_audit.cli", "crawl", str(sites), "--out", str(out / "run"),
+                target = ["-m", "optout_audit.app.cli", "crawl", str(sites), "--out", str(out / "run"),
                           "--hosts-file", str(farm.hosts_file), *common]
             elif args.client == "floor":
                 target = ["-m", "bench.floor", str(plan), str(farm.hosts_file), str(out / "floor.jsonl"), *common]

@@ -40,7 +40,7 @@ from bench import measure
 from bench.web import ROOT, bench_web, write_inputs
 
 BIN = Path(sys.executable).parent
-PROJECT = [sys.executable, "-m", "optout_audit.cli"]  # the code of this checkout (PYTHONPATH=ROOT)
+PROJECT = [sys.executable, "-m", "optout_audit.app.cli"]  # the code of this checkout (PYTHONPATH=ROOT)
 RESULTS = ROOT / "bench" / "results"
 FETCHES = ("robots", "home", "tdmrep", "aitxt")
 

@@ -44,7 +44,7 @@ class Fetch:
     fault: str = ""  # dns_error, connection_refused, tls_error, timeout, connection_dropped, ...
     error: str = ""
     fetched_at: str = ""
-    # Re-audits with --cache (optout_audit/httpcache.py): True = the server answered 304 and the stored
+    # Re-audits with --cache (optout_audit/downloader/cachepolicy.py): True = the server answered 304 and the stored
     # document was read; False = fetched anew; None = no cache, or no document (a failure).
     unchanged: bool | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from optout_audit.auditlines import site_key
+from optout_audit.auditfile import site_key
 from optout_audit.items import SITE_STATUSES, SiteAudit
 
 

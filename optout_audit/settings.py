@@ -36,9 +36,9 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 # its transports and TLS are compiled, a third of the auditor's CPU is moving bytes.
 ASYNCIO_EVENT_LOOP = "uvloop.Loop" if importlib.util.find_spec("uvloop") else None
 # --hosts-file: names resolve through this hosts(5) file only, in the download handler
-# (optout_audit/handler.py) and in Twisted's resolver for anyone who sets Scrapy's own handler back.
+# (optout_audit/downloader/handler.py) and in Twisted's resolver for anyone who sets Scrapy's own handler back.
 HOSTS_FILE = None
-TWISTED_DNS_RESOLVER = "optout_audit.resolver.HostsFileResolver"
+TWISTED_DNS_RESOLVER = "optout_audit.downloader.resolver.HostsFileResolver"
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -50,7 +50,7 @@ DOWNLOADER_MIDDLEWARES = {
     "optout_audit.middlewares.RobotsBodyCapMiddleware": 595,
     # Re-audits (crawl --cache DIR): Scrapy's HTTP cache, always revalidated, never hiding a failure.
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-    "optout_audit.httpcache.AuditCacheMiddleware": 900,
+    "optout_audit.downloader.cachepolicy.AuditCacheMiddleware": 900,
 }
 # Spider middlewares that only cost time here (README "Performance"): no Referer is ever sent
 # (REFERRER_POLICY), URLs are a host and four fixed paths, there is no depth, and every request's
@@ -63,36 +63,36 @@ SPIDER_MIDDLEWARES = {
 }
 # Scrapy's HTTP/1.1 handler with one shared TLS context and idle connections closed after 5 s.
 DOWNLOAD_HANDLERS = {
-    "http": "optout_audit.handler.AuditDownloadHandler",
-    "https": "optout_audit.handler.AuditDownloadHandler",
+    "http": "optout_audit.downloader.handler.AuditDownloadHandler",
+    "https": "optout_audit.downloader.handler.AuditDownloadHandler",
 }
-# Off unless a run asks for it (crawl --cache DIR sets both); see optout_audit/httpcache.py.
+# Off unless a run asks for it (crawl --cache DIR sets both); see optout_audit/downloader/cachepolicy.py.
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
-HTTPCACHE_POLICY = "optout_audit.httpcache.AuditCachePolicy"
+HTTPCACHE_POLICY = "optout_audit.downloader.cachepolicy.AuditCachePolicy"
 ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
 EXTENSIONS = {
-    "optout_audit.progress.Progress": 500,
-    "optout_audit.collector.CrawlCollector": 0,
+    "optout_audit.extensions.progress.Progress": 500,
+    "optout_audit.extensions.gctuning.CrawlCollector": 0,
     "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port of ours
 }
 # Python's collector while the engine runs: start-up frozen, young collections every 50,000
-# containers (optout_audit/collector.py; None = Python's defaults).
+# containers (optout_audit/extensions/gctuning.py; None = Python's defaults).
 OPTOUT_GC_THRESHOLDS = (50_000, 20, 20)
 LOGSTATS_INTERVAL = 60.0
 # Scrapy's per-response and per-item DEBUG messages are not even built unless LOG_LEVEL is DEBUG.
-LOG_FORMATTER = "optout_audit.logformatter.AuditLogFormatter"
+LOG_FORMATTER = "optout_audit.extensions.logformatter.AuditLogFormatter"
 LOG_LEVEL = "INFO"
 
 FEED_EXPORT_ENCODING = "utf-8"
 # The same bytes as Scrapy's jsonlines exporter, without its per-object ItemAdapter detours.
 FEED_EXPORTERS = {
-    "jsonlines": "optout_audit.exporters.AuditJsonLinesExporter",
-    "jsonl": "optout_audit.exporters.AuditJsonLinesExporter",
-    "jl": "optout_audit.exporters.AuditJsonLinesExporter",
+    "jsonlines": "optout_audit.extensions.exporters.AuditJsonLinesExporter",
+    "jsonl": "optout_audit.extensions.exporters.AuditJsonLinesExporter",
+    "jl": "optout_audit.extensions.exporters.AuditJsonLinesExporter",
 }
 
 # Scheduled jobs (scrapyd): with OPTOUT_RUNS_DIR set, a job writes a whole run folder there
-# (audit.jsonl, run.json, the reports), as `optout-audit crawl` does; see optout_audit/scheduled.py.
+# (audit.jsonl, run.json, the reports), as `optout-audit crawl` does; see optout_audit/extensions/scheduled.py.
 OPTOUT_RUNS_DIR = None
-ADDONS = {"optout_audit.scheduled.ScheduledRun": 0}
+ADDONS = {"optout_audit.extensions.scheduled.ScheduledRun": 0}

@@ -1,6 +1,6 @@
 """Cheap re-audits: with ``--cache DIR`` a second run asks with If-None-Match / If-Modified-Since,
 the farm answers 304, and the stored documents are read and recorded ``unchanged``. The home page
-is always fetched whole (its signals are also headers, see optout_audit/httpcache.py).
+is always fetched whole (its signals are also headers, see optout_audit/downloader/cachepolicy.py).
 
 Three real crawls of one local web: a first run filling the cache, a second run revalidating it,
 and a run without the cache (``unchanged`` is then unknown, and nothing is conditional).
@@ -140,7 +140,7 @@ def test_stock_policy_would_reuse_a_document_unasked_and_ours_revalidates():
     from scrapy.http import Request
     from scrapy.settings import Settings
 
-    from optout_audit.httpcache import AuditCachePolicy
+    from optout_audit.downloader.cachepolicy import AuditCachePolicy
 
     # A tenth of the ~300 days since Last-Modified: "fresh" for a month, so no request at all.
     stock_request, our_request = Request("https://site.test/robots.txt"), Request("https://site.test/robots.txt")
@@ -156,7 +156,7 @@ def test_stock_policy_would_hide_a_server_error_and_ours_does_not():
     from scrapy.http import Request, Response
     from scrapy.settings import Settings
 
-    from optout_audit.httpcache import AuditCachePolicy
+    from optout_audit.downloader.cachepolicy import AuditCachePolicy
 
     request = Request("https://site.test/robots.txt")
     down = Response(request.url, status=503)
@@ -171,7 +171,7 @@ def test_stock_middleware_would_answer_a_failure_with_the_stored_document_and_ou
     from scrapy.settings import Settings
     from twisted.internet.error import ConnectionRefusedError
 
-    from optout_audit.httpcache import AuditCacheMiddleware
+    from optout_audit.downloader.cachepolicy import AuditCacheMiddleware
 
     settings = Settings({"HTTPCACHE_ENABLED": True})
     for cls, expected in ((HttpCacheMiddleware, True), (AuditCacheMiddleware, False)):

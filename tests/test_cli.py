@@ -148,5 +148,5 @@ def test_scrapy_crawl_command_works(tmp_path):
 
 
 def test_version():
-    completed = subprocess.run([sys.executable, "-m", "optout_audit.cli", "--version"], capture_output=True, text=True)
+    completed = subprocess.run([sys.executable, "-m", "optout_audit.app.cli", "--version"], capture_output=True, text=True)
     assert completed.stdout.startswith("optout-audit ")

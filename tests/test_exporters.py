@@ -9,7 +9,7 @@ import pytest
 from scrapy import Request
 from scrapy.exporters import JsonLinesItemExporter
 
-from optout_audit.exporters import AuditJsonLinesExporter
+from optout_audit.extensions.exporters import AuditJsonLinesExporter
 from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
 
 SITES = [

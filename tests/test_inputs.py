@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from optout_audit.inputs import InputError, InvalidLine, Target, parse_line, read_targets
+from optout_audit.app.inputs import InputError, InvalidLine, Target, parse_line, read_targets
 
 
 @pytest.mark.parametrize(

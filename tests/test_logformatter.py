@@ -1,4 +1,4 @@
-"""Scrapy's per-response and per-item DEBUG messages: built only when DEBUG is logged (optout_audit/logformatter.py)."""
+"""Scrapy's per-response and per-item DEBUG messages: built only when DEBUG is logged (optout_audit/extensions/logformatter.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
 from optout_audit import settings as project_settings
-from optout_audit.logformatter import AuditLogFormatter
+from optout_audit.extensions.logformatter import AuditLogFormatter
 
 
 def _formatter(**settings) -> AuditLogFormatter:
@@ -24,7 +24,7 @@ def _messages(formatter):
 
 
 def test_the_project_uses_it():
-    assert project_settings.LOG_FORMATTER == "optout_audit.logformatter.AuditLogFormatter"
+    assert project_settings.LOG_FORMATTER == "optout_audit.extensions.logformatter.AuditLogFormatter"
 
 
 @pytest.mark.parametrize("level", ["INFO", "warning", logging.ERROR])

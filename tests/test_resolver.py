@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from optout_audit.resolver import HostsFileAsyncResolver, read_hosts_file
+from optout_audit.downloader.resolver import HostsFileAsyncResolver, read_hosts_file
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 
 from scrapy.http import Request, TextResponse
 
-from optout_audit.inputs import parse_line
+from optout_audit.app.inputs import parse_line
 from optout_audit.items import SiteAudit
 from optout_audit.spiders import optout as spider_module
 from optout_audit.spiders.optout import OptoutSpider, SiteState

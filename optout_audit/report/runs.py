@@ -2,7 +2,7 @@
 
 A *run folder* holds ``audit.jsonl`` and, when ``optout-audit crawl`` made it, ``run.json`` (run
 id, UTC start and finish, input file and its SHA-256, counts by status, tool and agent-list
-versions, the settings that change results; see :mod:`optout_audit.run`). ``DIR`` is either one
+versions, the settings that change results; see :mod:`optout_audit.app.run`). ``DIR`` is either one
 run folder or a folder of them (``reports/``); only its direct sub-folders are looked at.
 
 :func:`run_records` reads one row per run (run.json flattened; a folder with an ``audit.jsonl`` but

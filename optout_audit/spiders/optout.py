@@ -45,16 +45,16 @@ from optout_audit.detect.verdict import (
     robots_evidence,
     robots_rules_known,
 )
-from optout_audit.domains import registered_domain
-from optout_audit.feeding import SiteGate, open_site_limit, parse_shard
-from optout_audit.fetching import (
+from optout_audit.publicsuffix import registered_domain
+from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
+from optout_audit.downloader.outcomes import (
     CONNECT_FAULTS,
     GIVE_UP_FAULTS,
     fetch_from_failure,
     fetch_from_response,
     utc_now,
 )
-from optout_audit.inputs import InvalidLine, Target, read_targets
+from optout_audit.app.inputs import InvalidLine, Target, read_targets
 from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
 from optout_audit.detect.body import ROBOTS_MAX_BYTES, read_robots_body
 
@@ -119,7 +119,7 @@ class OptoutSpider(scrapy.Spider):
         self.skip_hosts: set[str] = set(skip_hosts or ())
         self.agents = ai_agents()
         self.training = frozenset(agent.name for agent in training_agents())
-        self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.feeding)
+        self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.spiders.feeding)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -259,7 +259,7 @@ class OptoutSpider(scrapy.Spider):
     def _document_request(self, state: SiteState, step: str, last: bool) -> Request:
         path = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}[step]
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
-        # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (optout_audit/httpcache.py).
+        # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (optout_audit/downloader/cachepolicy.py).
         return self._request(state, path, None, None, last=last, dont_cache=step == "home")
 
     def _read_document(self, state: SiteState, step: str, response: Response) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from optout_audit.auditlines import read_line, site_key
+from optout_audit.auditfile import read_line, site_key
 from optout_audit.items import Fetch, SiteAudit
 
 

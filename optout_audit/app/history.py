@@ -1,7 +1,7 @@
 """The commands for runs over time: ``runs [DIR]``, ``diff OLD NEW [--out FILE]``, ``history RUNS_DIR``.
 
-Each takes the parsed arguments of :mod:`optout_audit.cli` and returns the exit code; mistakes
-the user can fix raise :class:`~optout_audit.errors.UsageError` (one line, exit code 2). The
+Each takes the parsed arguments of :mod:`optout_audit.app.cli` and returns the exit code; mistakes
+the user can fix raise :class:`~optout_audit.app.errors.UsageError` (one line, exit code 2). The
 pandas work is in :mod:`optout_audit.report.runs`, :mod:`~optout_audit.report.diff` and
 :mod:`~optout_audit.report.history`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from optout_audit.errors import UsageError
+from optout_audit.app.errors import UsageError
 
 __all__ = ["COMMANDS"]
 

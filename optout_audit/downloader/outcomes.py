@@ -23,7 +23,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 
-from optout_audit.httpcache import CACHE_META, NOT_MODIFIED_FLAG
+from optout_audit.downloader.cachepolicy import CACHE_META, NOT_MODIFIED_FLAG
 from optout_audit.items import Fetch
 
 #: fault -> the Fetch.status it implies
@@ -158,7 +158,7 @@ def fetch_from_response(url: str, response: Response) -> Fetch:
         content_type=content_type,
         fetched_at=utc_now(),
     )
-    # Re-audits (optout_audit/httpcache.py): on a 304 to a conditional request Scrapy's cache
+    # Re-audits (optout_audit/downloader/cachepolicy.py): on a 304 to a conditional request Scrapy's cache
     # middleware hands the spider the *stored* response (its status, body and URL, the 304's headers
     # merged in, flagged "cached"), never the 304 itself; AuditCacheMiddleware adds NOT_MODIFIED_FLAG
     # to it and CACHE_META to every request that went through the cache.

@@ -1,7 +1,7 @@
 """Scheduled jobs (scrapyd, ``scrapy crawl``) that write a whole run folder, as ``optout-audit crawl`` does.
 
 ``optout-audit crawl`` makes the run folder itself: ``audit.jsonl`` through FEEDS, ``run.json``
-and the CSV reports (:mod:`optout_audit.run`). A job started by scrapyd runs only the spider. With
+and the CSV reports (:mod:`optout_audit.app.run`). A job started by scrapyd runs only the spider. With
 the setting ``OPTOUT_RUNS_DIR`` (a folder of runs, e.g. ``/srv/optout-audit/reports``) the
 :class:`ScheduledRun` add-on (enabled in ``settings.ADDONS``) does the same for it: a new folder
 ``OPTOUT_RUNS_DIR/<UTC timestamp>/`` (``-2``, ``-3`` ... when a job of the same second has it), the
@@ -56,7 +56,7 @@ class ScheduledRun:
         runs_dir = settings.get("OPTOUT_RUNS_DIR")
         if not runs_dir:
             return
-        from optout_audit.run import AUDIT_FILE
+        from optout_audit.app.run import AUDIT_FILE
 
         self.run_dir = new_run_dir(Path(runs_dir).resolve())
         feeds = dict(settings.getdict("FEEDS"))
@@ -69,7 +69,7 @@ class ScheduledRun:
         self.crawler.signals.connect(self.closed, signal=signals.feed_exporter_closed)
 
     def opened(self, spider: Any) -> None:
-        from optout_audit.run import CrawlOptions, _start_record
+        from optout_audit.app.run import CrawlOptions, _start_record
 
         settings = self.crawler.settings
         cache = settings.get("HTTPCACHE_DIR") if settings.getbool("HTTPCACHE_ENABLED") else None
@@ -90,7 +90,7 @@ class ScheduledRun:
 
     def closed(self) -> None:
         from optout_audit.report import build_reports
-        from optout_audit.run import AUDIT_FILE, _finish_record
+        from optout_audit.app.run import AUDIT_FILE, _finish_record
 
         if self.record is None or self.run_dir is None:
             return

@@ -32,7 +32,7 @@ and URL), and the 304 itself: the middleware swaps the 304 for the stored respon
 body and URL, with the 304's headers merged in, RFC 9111 4.3.4), stores it again and returns it
 flagged ``cached``, so the spider never sees a 304. :class:`AuditCacheMiddleware` adds the flag
 :data:`NOT_MODIFIED_FLAG` on that response and sets :data:`CACHE_META` on every request that went
-through the cache, which is how :func:`optout_audit.fetching.fetch_from_response` tells
+through the cache, which is how :func:`optout_audit.downloader.outcomes.fetch_from_response` tells
 "answered 304, stored document used" (``unchanged=True``) from "fetched anew" (``False``).
 Without the cache ``unchanged`` stays ``None``.
 

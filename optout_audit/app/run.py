@@ -18,10 +18,10 @@ from pathlib import Path
 
 from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
-from optout_audit.auditlines import read_line
-from optout_audit.errors import UsageError
-from optout_audit.fetching import utc_now
-from optout_audit.inputs import check_input
+from optout_audit.auditfile import read_line
+from optout_audit.app.errors import UsageError
+from optout_audit.downloader.outcomes import utc_now
+from optout_audit.app.inputs import check_input
 
 AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"

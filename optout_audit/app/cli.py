@@ -22,7 +22,7 @@ from pathlib import Path
 
 from optout_audit import __version__
 
-from optout_audit.errors import UsageError
+from optout_audit.app.errors import UsageError
 
 EXIT_USAGE = 2
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command in ("runs", "diff", "history"):
-            from optout_audit import history_cli
+            from optout_audit.app import history as history_cli
 
             return history_cli.COMMANDS[args.command](args)
     except UsageError as exc:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _crawl(args: argparse.Namespace) -> int:
-    from optout_audit.run import CrawlOptions, run_crawl
+    from optout_audit.app.run import CrawlOptions, run_crawl
 
     options = CrawlOptions(
         input=args.input,
@@ -118,11 +118,11 @@ def _crawl(args: argparse.Namespace) -> int:
         cache=args.cache,
     )
     if args.workers > 1:
-        from optout_audit.workers import run_sharded
+        from optout_audit.app.shards import run_sharded
 
         run_dir = run_sharded(options, args.workers)
     else:
-        from optout_audit.workers import check_unsharded_resume
+        from optout_audit.app.shards import check_unsharded_resume
 
         check_unsharded_resume(options)
         run_dir = run_crawl(options)
@@ -141,7 +141,7 @@ def _report(run_dir: Path) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from optout_audit.run import run_demo
+    from optout_audit.app.run import run_demo
 
     out = args.out or Path("reports") / ("demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
     run_dir = run_demo(out)

@@ -31,7 +31,7 @@ from scrapy.core.downloader.handlers._base_streaming import BaseStreamingDownloa
 from scrapy.http import Headers
 from scrapy.utils.ssl import _make_ssl_context
 
-from optout_audit.resolver import HostsFileAsyncResolver, read_hosts_file
+from optout_audit.downloader.resolver import HostsFileAsyncResolver, read_hosts_file
 
 __all__ = ["AuditDownloadHandler"]
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from optout_audit.errors import UsageError
+from optout_audit.app.errors import UsageError
 
 __all__ = ["InputError", "InvalidLine", "Target", "parse_line", "read_targets"]
 

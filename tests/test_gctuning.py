@@ -1,4 +1,4 @@
-"""The crawl's garbage-collector tuning (optout_audit/collector.py): applied while the engine runs, undone after."""
+"""The crawl's garbage-collector tuning (optout_audit/extensions/gctuning.py): applied while the engine runs, undone after."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from optout_audit import settings as project_settings
-from optout_audit import collector as collector_module
-from optout_audit.collector import CrawlCollector
+from optout_audit.extensions import gctuning as collector_module
+from optout_audit.extensions.gctuning import CrawlCollector
 
 PROJECT_THRESHOLDS = tuple(project_settings.OPTOUT_GC_THRESHOLDS)
 
@@ -31,7 +31,7 @@ def _collector(**settings) -> CrawlCollector:
 
 
 def test_the_project_enables_it():
-    assert "optout_audit.collector.CrawlCollector" in project_settings.EXTENSIONS
+    assert "optout_audit.extensions.gctuning.CrawlCollector" in project_settings.EXTENSIONS
     assert PROJECT_THRESHOLDS == (50_000, 20, 20)
 
 

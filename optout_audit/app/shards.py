@@ -31,9 +31,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from optout_audit.auditlines import read_line
-from optout_audit.errors import UsageError
-from optout_audit.run import AUDIT_FILE, CrawlOptions, _finish_record, _start_record, audited_keys, check_files
+from optout_audit.auditfile import read_line
+from optout_audit.app.errors import UsageError
+from optout_audit.app.run import AUDIT_FILE, CrawlOptions, _finish_record, _start_record, audited_keys, check_files
 
 SHARDS_DIR = "shards"
 
@@ -72,7 +72,7 @@ def run_sharded(options: CrawlOptions, workers: int) -> Path:
             child_dir = shards / str(number)
             child_dir.mkdir(exist_ok=True)
             argv = [
-                sys.executable, "-m", "optout_audit.workers", str(options.input), str(child_dir),
+                sys.executable, "-m", "optout_audit.app.shards", str(options.input), str(child_dir),
                 f"{number}/{workers}", str(concurrency[number]), str(options.timeout), options.log_level,
                 str(options.hosts_file or ""), str(skip_file), str(max(total - len(done), 0) // workers + 1),
                 str(options.cache or ""),
@@ -133,7 +133,7 @@ def crawl_shard(options: CrawlOptions, shard: str, skip: set[str], total: int) -
     """One child: crawl shard ``K/N`` of the input into ``options.out/audit.jsonl``; no reports."""
     from scrapy.crawler import CrawlerProcess
 
-    from optout_audit.run import _settings
+    from optout_audit.app.run import _settings
     from optout_audit.spiders.optout import OptoutSpider
 
     options.out.mkdir(parents=True, exist_ok=True)
@@ -158,5 +158,5 @@ def _child(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     code = _child(sys.argv[1:])
-    gc.freeze()  # as optout_audit.cli.entry: exit without collecting the crawl's heap again
+    gc.freeze()  # as optout_audit.app.cli.entry: exit without collecting the crawl's heap again
     sys.exit(code)

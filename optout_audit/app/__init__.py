@@ -1,0 +1,1 @@
+"""The application: the ``optout-audit`` commands, the run lifecycle and the input list."""
