@@ -149,6 +149,8 @@ class Run:
         holds_audit = (run_dir / AUDIT_FILE).exists() or (run_dir / SHARDS_DIR).exists()
         if holds_audit and not options.resume:
             raise UsageError(f"{run_dir} already holds an audit: use --resume to continue it, or another --out")
+        if options.resume and options.workers == 1 and (run_dir / SHARDS_DIR).is_dir():
+            raise UsageError(f"{run_dir} was crawled with --workers and is unfinished: resume it with --workers N")
         previous = _read_json(run_dir / RUN_FILE) if options.resume else {}
         record = cls._new_record(options, previous, lines, scheduled_job)
         if options.resume and previous:
@@ -256,9 +258,7 @@ class Run:
             self.signal = crawl_sharded(self, done)
         else:
             from optout_audit.app.process import crawl_here
-            from optout_audit.app.shards import check_unsharded_resume
 
-            check_unsharded_resume(self)
             self.signal = crawl_here(self, self.audit_path, done)
 
     # -- finish ------------------------------------------------------------------------------------
