@@ -57,6 +57,13 @@ def _positive(kind: type) -> callable:
     return parse
 
 
+def _input_file(text: str) -> Path:
+    if "://" in text and not Path(text).exists():  # Path() would fold "https://x" into "https:/x"
+        raise argparse.ArgumentTypeError(f"must be a file listing URLs, not a URL: {text!r} "
+                                         "(write it into a file, one URL a line)")
+    return Path(text)
+
+
 def _log_level(text: str) -> str:
     level = text.upper()
     if level not in LOG_LEVELS:
@@ -72,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     crawl = commands.add_parser("crawl", help="audit every site of a URL list and write the reports")
-    crawl.add_argument("input", type=Path, help="text list, CSV with url/domain column, or Tranco rank,domain")
+    crawl.add_argument("input", type=_input_file, help="text list, CSV with url/domain column, or Tranco rank,domain")
     crawl.add_argument("--out", type=Path, help="run folder (default: reports/<UTC timestamp>/)")
     crawl.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
     crawl.add_argument("--timeout", type=_positive(float), default=20.0, help="seconds per request (default 20)")
@@ -194,9 +201,10 @@ def _report(run_dir: Path) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from optout_audit.app.run import run_demo
+    from optout_audit.app.run import make_run_folder, run_demo
 
     out = args.out or Path("reports") / ("demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    make_run_folder(out)
     print(f"auditing the bundled local web into {out}/", file=sys.stderr)
     run_dir = run_demo(out, args.log_level)
     _print_summary(run_dir)

@@ -131,7 +131,8 @@ class OptoutSpider(scrapy.Spider):
             input=target.input, line=target.line, domain=target.host, origin=target.origin,
             registered_domain=registered_domain(target.host), url=target.url, started_at=utc_now(),
         )
-        return SiteState(target, SiteRecord(audit, self.agents, self.training), target.url)
+        timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT") if hasattr(self, "crawler") else None
+        return SiteState(target, SiteRecord(audit, self.agents, self.training, timeout), target.url)
 
     # -- robots.txt ------------------------------------------------------------------------------
 
