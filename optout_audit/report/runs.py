@@ -20,9 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from optout_audit.auditfile import AUDIT_FILE, read_record
+
 __all__ = ["RUN_COLUMNS", "find_runs", "format_table", "is_run", "read_run_info", "run_records", "run_table"]
 
-AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"
 _STATUSES = ("ok", "unreachable", "timeout", "error", "invalid_input")  # items.SITE_STATUSES
 #: Columns of :func:`run_table`, in order.
@@ -74,10 +75,8 @@ def _from_audit(audit: Path) -> dict[str, Any]:
             if first is None and raw.strip():
                 first = raw
             sites += raw.endswith(b"\n")
-    try:
-        started = json.loads(first).get("started_at") if first else None
-    except (ValueError, AttributeError):
-        started = None
+    record = read_record(first) if first else None
+    started = record.started_at if record is not None else None
     return {"sites": sites, "started_at": started}
 
 
