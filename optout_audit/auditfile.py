@@ -126,7 +126,7 @@ def projection(cls: type, names: Sequence[str], *, replace: dict[Any, Any] | Non
 
 _KeyFetch = projection(Fetch, ["unchanged"])
 _KeyLine = projection(SiteAudit, ["status", "domain", "line", *DOCUMENTS], replace={Fetch: _KeyFetch})
-_ReportFetch = projection(Fetch, ["status", "http_status", "unchanged"])
+_ReportFetch = projection(Fetch, ["status", "http_status"])
 _Agent = projection(AgentResult, AGENT_FIELDS)
 _Verdict = projection(DomainVerdict, VERDICT_FIELDS)
 #: What the report stage reads of a record.

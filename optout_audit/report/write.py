@@ -74,9 +74,8 @@ def column_cells(values: pd.Series) -> list[str]:
     if is_string_dtype(values.dtype) and not isinstance(values.dtype, pd.CategoricalDtype):
         # Text columns are mostly distinct values (domains, URLs, times) that need no change:
         # checked all at once, they are their own cells, with no hashing of each value.
-        missing = values.isna().to_numpy()
         cells = values.to_numpy(dtype=object, na_value="")
-        if not missing.all() and not needs_change(cells[~missing]):
+        if not needs_change(cells):
             return cells.tolist()
     codes, texts = cell_texts(values)
     return texts[codes].tolist()  # code -1 (missing) takes the last text, ""
