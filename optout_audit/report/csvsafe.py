@@ -93,7 +93,8 @@ def _contains(texts: np.ndarray, marks: tuple[str, ...]) -> bool:
         joined = "\x00" + "\x00".join(texts)
     except TypeError:
         return True
-    return any(mark in joined for mark in marks)
+    # single characters first (memchr); a two-character mark only when its second character occurs at all
+    return any(mark in joined for mark in marks if mark[-1] in joined)
 
 
 def needs_change(texts: np.ndarray) -> bool:
