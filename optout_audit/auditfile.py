@@ -340,7 +340,7 @@ def _decode_lines(lines: list[memoryview]) -> tuple[list[Any], list[tuple[int, s
     return records, unreadable
 
 
-_BLOCK = 16 << 20  # bytes read at a time
+_BLOCK = 4 << 20  # bytes read at a time
 
 
 def _line_chunks(path: Path, chunksize: int) -> Iterator[list[memoryview]]:

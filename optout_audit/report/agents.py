@@ -130,8 +130,10 @@ def agent_columns(sites: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
     verdict = entries["verdict"].to_numpy(dtype=object)
     training = entries["purpose"].to_numpy(dtype=object) == "training"
 
+    site = targets.index.get_indexer(record)  # each entry's row in targets
+
     def per_site(values: np.ndarray) -> np.ndarray:
-        return pd.Series(values, index=record.index).groupby(record).sum().reindex(targets.index, fill_value=0).to_numpy()
+        return np.bincount(site, weights=values, minlength=len(targets)).astype(np.int64)
 
     overridden = per_site(np.ones(len(entries), dtype=np.int64))
     shared = len(listed_agents()) - overridden  # agents with the "*" verdict
