@@ -20,8 +20,8 @@ import csv
 import json
 
 import pytest
-
 from crawling import crawl, optout_audit
+
 from optout_audit.agents import ai_agents
 from optout_audit.webfarm import Resource, Site, running_farm
 
@@ -217,15 +217,15 @@ def _write_audit(folder, records):
 def test_changes_do_not_depend_on_the_chunk_size(tmp_path):
     import pandas as pd
 
-    from optout_audit.report.diff import compare_runs, load_run
+    from optout_audit.report.diff import compare_runs, read_state
     from optout_audit.report.synthetic import write_synthetic_audit
 
     runs = []
     for seed in (3, 4):
         (tmp_path / str(seed)).mkdir()
         runs.append(write_synthetic_audit(tmp_path / str(seed) / "audit.jsonl", 600, seed=seed).parent)
-    whole = compare_runs(load_run(runs[0]), load_run(runs[1]))
-    chunked = compare_runs(load_run(runs[0], chunksize=37), load_run(runs[1], chunksize=41))
+    whole = compare_runs(read_state(runs[0]), read_state(runs[1]))
+    chunked = compare_runs(read_state(runs[0], chunksize=37), read_state(runs[1], chunksize=41))
     assert len(whole) > 1000
     pd.testing.assert_frame_equal(whole, chunked)
 
