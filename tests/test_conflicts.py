@@ -180,3 +180,33 @@ def test_module_stays_pure():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted', 'aiohttp', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+SHORTCUT_CASES = [
+    (DEMO / "ai.robots.txt").read_text("utf-8"),
+    "User-agent: Google\nDisallow: /\n",
+    "User-agent: GPTBot/1.0\nDisallow: /\n",
+    "User-agent: GPTBot\nSitemap: https://x.test/s.xml\nUser-agent: CCBot\nDisallow: /\n",
+    "User-agent: Spider\nDisallow: /a/\n\nUser-agent: TikTokSpider\nDisallow: /\n",
+    "User-agent: GPTBot\nDisallow: /x\n\nUser-agent: *\nDisallow: /\n\nUser-agent: GPTBot\nDisallow: /\n",
+    "User-agent: *\nDisallow: /*.html$\n\nUser-agent: ClaudeBot\nUser-agent: CCBot\nDisallow: /some/\nAllow: /\n",
+    "User-agent: Code\nDisallow: /\n\nUser-agent: Claude-Code\nAllow: /\n",
+]
+
+
+@pytest.mark.parametrize("text", SHORTCUT_CASES)
+def test_comparing_a_representative_per_group_finds_what_asking_every_agent_finds(text, monkeypatch):
+    from optout_audit.detect import conflicts as module
+
+    robots = RobotsTxt.parse(text)
+    quick = module.parser_disagreements(robots, text, AGENTS)
+    monkeypatch.setattr(module, "_agents_to_compare", lambda robots, agents, values: list(agents))
+    every = {(c.agent, c.detail) for c in module.parser_disagreements(robots, text, AGENTS) if c.agent != "*"}
+    # the "*" row stands for every agent no group names and no value bleeds into
+    expanded = {(c.agent, c.detail) for c in quick if c.agent != "*"}
+    for row in quick:
+        if row.agent == "*":
+            detail = row.detail.removeprefix("agents no group names: ")
+            expanded |= {(a.name, detail) for a in AGENTS
+                         if not robots.is_named(a.name) and a.name not in {c.agent for c in quick}}
+    assert expanded == every

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import cache
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from urllib.robotparser import RobotFileParser
@@ -44,7 +45,7 @@ from optout_audit.detect.aitxt import AiTxt
 from optout_audit.detect.headers import HeaderSignals
 from optout_audit.detect.html import HtmlSignals
 from optout_audit.detect.preferences import parse_content_signal, parse_content_usage, parse_robots_content_usage
-from optout_audit.detect.robots import DEEP_PROBE_PATH, RobotsTxt
+from optout_audit.detect.robots import DEEP_PROBE_PATH, Group, RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, tdm_value
 
 __all__ = ["CONFLICT_KINDS", "Conflict", "find_conflicts"]
@@ -119,7 +120,10 @@ def find_conflicts(
             found += parser_disagreements(robots, robots_text, agents)
     if rules_known:
         readable = robots if robots is not None else RobotsTxt.parse(b"")
-        verdicts = {agent.name: readable.verdict(agent.name).verdict for agent in agents}
+        others = readable.verdict("\0unnamed-agent").verdict
+        named = {name for group in readable.groups for name in group.names}
+        verdicts = {agent.name: readable.verdict(agent.name).verdict if agent.name.lower() in named else others
+                    for agent in agents}  # fmt: skip
         found += _preference_contradictions(readable, verdicts, agents, headers)
         found += _aitxt_contradictions(verdicts, agents, aitxt)
         found += purpose_splits(verdicts, agents)
@@ -223,9 +227,12 @@ def _extends(name: str, prefix: str) -> bool:
 def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Sequence[Agent]) -> list[Conflict]:
     """Agents whose answers differ between Google's reading, protego and urllib.robotparser."""
     text = _decoded(robots_text)
-    protego = Protego.parse(text)
-    stdlib = RobotFileParser()
-    stdlib.parse(text.splitlines())
+    try:
+        protego = Protego.parse(text)
+        stdlib = RobotFileParser()
+        stdlib.parse(text.splitlines())
+    except Exception:  # noqa: BLE001 - a foreign parser's bug must not cost the site its record
+        return []
     values = [value.strip().lower() for group in robots.groups for value in group.agents]
     values = [value.replace("*", "") for value in values if value and not value.startswith("*")]
 
@@ -240,15 +247,80 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     unnamed = readings(_NOBODY, "\0unnamed-agent")
     if len(set(unnamed.values())) > 1:
         found.append(_conflict("parsers_disagree", "agents no group names: " + _readings_text(unnamed), agent="*"))
-    for agent in agents:
-        lowered = agent.name.lower()
-        if not robots.is_named(agent.name) and not any(value and value in lowered for value in values):
-            continue  # every parser sends it where it sends unnamed agents
+    for agent in _agents_to_compare(robots, agents, values):
         reading = readings(agent.name, agent.name)
         if len(set(reading.values())) > 1:
             found.append(_conflict("parsers_disagree", _readings_text(reading), agent=agent.name,
                                    line=robots.verdict(agent.name).line))  # fmt: skip
     return found
+
+
+def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[str]) -> list[Agent]:
+    """The listed agents whose readings can differ from the rest of their group's.
+
+    protego's group choice scans every user-agent value for each question, so asking all 166
+    agents of a long file costs ~100 times its parse. The parsers' documented rules (SIGNALS.md
+    1.8; ``urllib.robotparser``'s source) say where answers can part: an agent no group names
+    whose name contains a value (protego and urllib match substrings); one named here only
+    through its token before a ``/`` or a space (protego and urllib compare the whole value);
+    one whose name contains a value of another group (urllib takes the first entry that
+    matches); one named by several groups; one in a run of user-agent lines that a non-rule
+    line interrupts (protego ends the run there). Every other agent gets what its group gives,
+    asked once per group through a representative.
+    """
+    value_groups: dict[str, set[int]] = {}
+    for group in robots.groups:
+        for value in group.agents:
+            cleaned = value.strip().lower().replace("*", "")
+            if cleaned and not value.strip().startswith("*"):
+                value_groups.setdefault(cleaned, set()).add(id(group))
+    containing = _substring_index(tuple(agent.name.lower() for agent in agents))
+    inside: dict[str, list[str]] = {}  # lower-cased agent name -> the values it contains
+    for value in value_groups:
+        for name in containing.get(value, ()):
+            inside.setdefault(name, []).append(value)
+    interrupted = {name for group in robots.groups if _interrupted(group) for name in group.names}
+    chosen: set[str] = set()
+    representative: dict[tuple[int, ...], str] = {}
+    named = {name for group in robots.groups for name in group.names}
+    for agent in agents:
+        lowered = agent.name.lower()
+        if lowered not in named:
+            if lowered in inside:
+                chosen.add(agent.name)
+            continue
+        groups, _ = robots.groups_for(agent.name)
+        own = {id(group) for group in groups}
+        if (
+            len(groups) > 1
+            or lowered not in value_groups
+            or lowered in interrupted
+            or any(not value_groups[value] <= own for value in inside.get(lowered, ()))
+        ):
+            chosen.add(agent.name)
+        else:
+            representative.setdefault(tuple(sorted(own)), agent.name)
+    chosen.update(representative.values())
+    return [agent for agent in agents if agent.name in chosen]
+
+
+@cache
+def _substring_index(names: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Every substring of the names -> the names containing it (built once per agent list)."""
+    index: dict[str, set[str]] = {}
+    for name in names:
+        for start in range(len(name)):
+            for end in range(start + 1, len(name) + 1):
+                index.setdefault(name[start:end], set()).add(name)
+    return {text: frozenset(found) for text, found in index.items()}
+
+
+def _interrupted(group: Group) -> bool:
+    """Does a non-rule line sit among the group's user-agent lines, before its first rule?"""
+    if not group.lines or not group.rules:
+        return False
+    first_rule = min(rule.line for rule in group.rules)
+    return any(line.line < first_rule for line in group.lines)
 
 
 def _decoded(text: str | bytes) -> str:
@@ -365,15 +437,8 @@ def operator_key(operator: str) -> str:
 
 def purpose_splits(verdicts: dict[str, str], agents: Sequence[Agent]) -> list[Conflict]:
     """Per operator: a training agent fully out while a search/user-triggered one is fully in, or the reverse."""
-    by_operator: dict[str, list[Agent]] = {}
-    for agent in agents:
-        key = operator_key(agent.operator)
-        if key:
-            by_operator.setdefault(key, []).append(agent)
     found = []
-    for members in by_operator.values():
-        training = [agent for agent in members if agent.purpose == "training"]
-        serving = [agent for agent in members if agent.purpose in ("search", "user-triggered")]
+    for training, serving in _operator_classes(tuple(agents)):
         for blocked, allowed in ((training, serving), (serving, training)):
             out = [agent for agent in blocked if verdicts[agent.name] == "full"]
             free = [agent for agent in allowed if verdicts[agent.name] == "none"]
@@ -381,6 +446,23 @@ def purpose_splits(verdicts: dict[str, str], agents: Sequence[Agent]) -> list[Co
                 found.append(_conflict("split_by_purpose", f"{_named(out)} fully disallowed, but {_named(free)} "
                                        "may fetch everything", agent=out[0].name))  # fmt: skip
     return found
+
+
+@cache
+def _operator_classes(agents: tuple[Agent, ...]) -> list[tuple[list[Agent], list[Agent]]]:
+    """Per operator with both: (its training agents, its search and user-triggered agents)."""
+    by_operator: dict[str, list[Agent]] = {}
+    for agent in agents:
+        key = operator_key(agent.operator)
+        if key:
+            by_operator.setdefault(key, []).append(agent)
+    classes = []
+    for members in by_operator.values():
+        training = [agent for agent in members if agent.purpose == "training"]
+        serving = [agent for agent in members if agent.purpose in ("search", "user-triggered")]
+        if training and serving:
+            classes.append((training, serving))
+    return classes
 
 
 def _named(agents: list[Agent]) -> str:
