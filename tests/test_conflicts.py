@@ -210,3 +210,20 @@ def test_comparing_a_representative_per_group_finds_what_asking_every_agent_find
             expanded |= {(a.name, detail) for a in AGENTS
                          if not robots.is_named(a.name) and a.name not in {c.agent for c in quick}}
     assert expanded == every
+
+
+def test_real_robots_files_give_no_false_silent_misses():
+    """The 233 real robots.txt files of tests/fixtures/robots hold block lists of old crawlers
+    ("Image Fetch", "BSpider", "Mozilla/4.0 (compatible; ...)", "SemrushBot-SA"): none of them is a
+    misspelling of an AI agent. What is found is names strict parsers cut, and Applebot without
+    Applebot-Extended."""
+    files = [p for p in (Path(__file__).parent / "fixtures" / "robots").rglob("*.txt") if p.is_file()]
+    assert len(files) > 200
+    found = []
+    for path in files:
+        body = path.read_bytes()
+        found += [(path.name, c) for c in find_conflicts(RobotsTxt.parse(body), AGENTS, robots_text=body)
+                  if c.kind == "silent_miss"]  # fmt: skip
+    assert found
+    for name, conflict in found:
+        assert " is cut to " in conflict.detail or conflict.agent == "Applebot-Extended", (name, conflict)

@@ -7,10 +7,12 @@ the agent list handed in and the other evidence -> a list of :class:`Conflict`. 
     a user-agent group meant for a listed AI agent that applies to nobody under RFC 9309 as
     Google's parser reads it: a prefix of the agent's name (``Google`` for ``Google-Extended``,
     ``Applebot`` for ``Applebot-Extended``), a near-miss spelling (``GPT-Bot``, ``ClaudBot``;
-    :func:`difflib.SequenceMatcher` similarity, case-insensitive as user-agent matching is), or a
-    listed name that strict parsers cut at the first character outside ``[A-Za-z_-]``
-    (``AI2Bot`` is read as ``AI``). A group counts only when the agent it misses is named nowhere
-    else and gets another verdict than the group would give it: a harmless typo is no finding.
+    :func:`difflib.SequenceMatcher` similarity, case-insensitive as user-agent matching is, same
+    first letter), or a listed name that strict parsers cut at the first character outside
+    ``[A-Za-z_-]`` (``AI2Bot`` is read as ``AI``). A group counts only when the agent it misses is
+    named nowhere else and is kept out less than the group would keep it: a harmless typo, or one
+    whose agent the ``*`` group closes anyway, is no finding. Values that are other crawlers' names
+    (several words, a browser string, :data:`KNOWN_CRAWLERS`) are never read as misspellings.
 ``parsers_disagree`` (warning)
     an agent for which Google's reading (:mod:`.robots`), protego's (Scrapy's
     RobotsTxtMiddleware, i.e. every Scrapy-based crawler by default) and Python's
@@ -56,18 +58,22 @@ CONFLICT_KINDS = {
     "signals_contradict": "warning",
     "split_by_purpose": "info",
 }
-#: Similarity (difflib ratio, 0..1) from which a user-agent value is read as a misspelt agent name.
-NEAR_MISS_RATIO = 0.85
-#: Crawlers that are not on the AI list but look like names on it (``Googlebot-Image`` is 0.88
-#: from ``GoogleOther-Image``): never reported as a misspelling.
-KNOWN_CRAWLERS = frozenset({
-    "googlebot", "googlebot-image", "googlebot-news", "googlebot-video", "googlebot-mobile", "adsbot-google",
-    "mediapartners-google", "storebot-google", "google-inspectiontool", "bingbot", "bingpreview", "msnbot",
-    "msnbot-media", "adidxbot", "slurp", "duckduckbot", "baiduspider", "yandex", "yandexbot", "yandeximages",
-    "semrushbot", "ahrefsbot", "mj12bot", "dotbot", "twitterbot", "facebot", "linkedinbot", "pinterestbot",
-    "slackbot", "discordbot", "telegrambot", "seznambot", "sogou", "ia_archiver", "archive.org_bot", "qwantify",
-})  # fmt: skip
+#: Similarity (difflib ratio, 0..1) from which a user-agent value is read as a misspelt agent name:
+#: ``GPT-Bot`` is 0.92 from GPTBot, ``ClaudBot`` 0.94 from ClaudeBot; ``BySpider`` (0.89 from
+#: Bytespider) and ``linkbot`` (0.88 from LinkupBot) are other crawlers of real block lists.
+NEAR_MISS_RATIO = 0.9
+#: Crawlers (and browser names) that are not on the AI list but start like names on it: a value
+#: starting with one is never read as a misspelling or a prefix (``SemrushBot-SA`` is 0.96 from
+#: ``SemrushBot-SWA``; ``mozilla`` starts ``Mozilla-Tabstack``).
+KNOWN_CRAWLERS = ("googlebot", "adsbot-google", "mediapartners-google", "storebot-google", "google-inspectiontool",
+                  "bingbot", "bingpreview", "msnbot", "adidxbot", "slurp", "duckduckbot", "baiduspider", "yandex",
+                  "semrushbot", "ahrefsbot", "mj12bot", "dotbot", "twitterbot", "facebot", "linkedinbot",
+                  "pinterestbot", "slackbot", "discordbot", "telegrambot", "seznambot", "sogou", "ia_archiver",
+                  "qwantify", "mozilla")  # fmt: skip
 _TOKEN_PREFIX = re.compile(r"[A-Za-z_-]*")
+_TOKEN_NAME = re.compile(r"[A-Za-z_-]+")
+#: How much each verdict keeps out: a silent miss is a group that meant to keep an agent out more.
+_RESTRICTION = {"none": 0, "partial": 1, "full": 2}
 _PROBE_PATHS = ("/", DEEP_PROBE_PATH)
 _PROBE_HOST = "https://site.invalid"
 # An agent name no group of any parser can match: protego and urllib match group values as
@@ -156,14 +162,14 @@ def silent_misses(robots: RobotsTxt, agents: Sequence[Agent], robots_text: str |
                 misread = _TOKEN_PREFIX.match(value).group()
                 gives = robots.verdict(value).verdict
                 strict = robots.verdict("\0unnamed-agent")  # where a strict parser sends the agent
-                if gives == strict.verdict:
+                if _RESTRICTION[gives] <= _RESTRICTION[strict.verdict]:
                     continue
                 detail = (f"User-agent: {value} is cut to {misread!r} by strict RFC 9309 parsers (Google's): "
                           f"{agent.name} gets {strict.verdict} (via {strict.via}) there, not the group's {gives}")
             else:
                 gives = robots.verdict(value).verdict
-                if gets.named and how != "extended" or gives == gets.verdict:
-                    continue  # named elsewhere, or the same answer anyway: the stray line changes nothing
+                if gets.named and how != "extended" or _RESTRICTION[gives] <= _RESTRICTION[gets.verdict]:
+                    continue  # named elsewhere, or kept out as much anyway: the stray line changes nothing
                 detail = (f"User-agent: {value} ({how}) does not name {agent.name}: it gets {gets.verdict} "
                           f"(via {gets.via}), the group gives {gives}")
             found.append(_conflict("silent_miss", detail, agent=agent.name, line=line))
@@ -197,28 +203,27 @@ def _missed_agent(value: str, listed: dict[str, Agent], robots: RobotsTxt) -> tu
     if lowered in listed and extended is not None and not robots.is_named(extended.name):
         # Applebot names Apple's crawler; Applebot-Extended alone decides training use of what it fetched.
         return extended, "extended"
-    if token in listed or whole in listed or lowered in listed or lowered in KNOWN_CRAWLERS:
+    if token in listed or whole in listed or lowered in listed:
         return None
-    if not token or token in KNOWN_CRAWLERS:
-        return None
+    if not token or whole != token or token.startswith(KNOWN_CRAWLERS):
+        return None  # "Image Fetch", "Mozilla/4.0 (compatible; ...)": another crawler's name, not a misspelt one
     prefixed = [agent for name, agent in listed.items() if len(token) >= 3 and _extends(agent.name, token)]
     if prefixed:
-        # Google-Extended before GoogleOther: a training agent, then the shortest name.
-        prefixed.sort(key=lambda agent: (agent.purpose != "training", agent.name[len(token)] not in "-_",
-                                         len(agent.name), agent.name))
+        # Google-Extended before Google-Agent: a training agent, then the shortest name.
+        prefixed.sort(key=lambda agent: (agent.purpose != "training", len(agent.name), agent.name))
         return prefixed[0], "prefix"
-    close = difflib.get_close_matches(token, list(listed), n=1, cutoff=NEAR_MISS_RATIO)
+    # A typo keeps the first letter ("BSpider" is another crawler than "Spider"); names outside
+    # the token grammar are the cut rule's.
+    spelt = [name for name in listed if name[:1] == token[:1] and _TOKEN_NAME.fullmatch(name)]
+    close = difflib.get_close_matches(token, spelt, n=1, cutoff=NEAR_MISS_RATIO)
     if close:
         return listed[close[0]], "near-miss spelling"
     return None
 
 
 def _extends(name: str, prefix: str) -> bool:
-    """Is ``prefix`` the start of ``name`` up to a word boundary (``Google``-``Extended``, ``Google``-``Other``)?"""
-    if len(name) <= len(prefix) or not name.lower().startswith(prefix):
-        return False
-    following = name[len(prefix)]
-    return following in "-_" or (following.isupper() and name[len(prefix) - 1].islower())
+    """Is ``name`` ``prefix`` followed by a hyphenated part (``Google`` + ``-Extended``)?"""
+    return len(name) > len(prefix) + 1 and name.lower().startswith(prefix) and name[len(prefix)] == "-"
 
 
 # -- parsers disagree ----------------------------------------------------------------------------
