@@ -207,7 +207,7 @@ def test_trends_from_the_runs_beside(tmp_path):
 
 PAYLOADS = {  # where -> what the site serves there; each would set window.__pwned if it ran
     "robots rule": "/<script>window.__pwned='robots rule'</script>",
-    "robots agent": "GPT-Bot\"><img src=x onerror=\"window.__pwned='robots agent'\">",
+    "robots agent": "GPT-Bot/\"><img src=x onerror=\"window.__pwned='robots agent'\">",
     "content signal": "ai-train=no, <script>window.__pwned='content signal'</script>",
     "x-robots-tag": "noai, <script>window.__pwned='x-robots-tag'</script>",
     "tdm header": "1\"><img src=x onerror=\"window.__pwned='tdm header'\">",

@@ -223,7 +223,7 @@ def _headline_section(run: _Run) -> str:
 
 def _bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]], note: str = "") -> str:
     """Horizontal bars: (label, share 0..1, tooltip)."""
-    height, label_width, width = 18, 230, 640
+    height, label_width, width = 18, 300, 760
     rows = []
     for number, (label, share, tip) in enumerate(bars):
         y = number * (height + 4)
@@ -241,7 +241,7 @@ def _bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]], no
 
 def _stacked_chart(chart_id: str, title: str, rows: list[tuple[str, dict[str, float]]], note: str = "") -> str:
     """Horizontal 100% bars of full / partial / none / unknown counts."""
-    height, label_width, width = 18, 230, 640
+    height, label_width, width = 18, 300, 760
     inner = width - label_width - 10
     parts = []
     for number, (label, counts) in enumerate(rows):
@@ -288,7 +288,7 @@ def _line_chart(chart_id: str, title: str, points: list[dict[str, Any]], series:
                      for colour, label in zip(colours, series.values(), strict=False))  # fmt: skip
     svg = (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
            f'aria-label="{esc(title)}">{axis}{"".join(lines)}</svg><p class="legend">{legend}</p>')  # fmt: skip
-    return _figure(chart_id, title, svg, f"{len(points)} runs in {esc(points[-1]['run'])}'s folder, by start time.")
+    return _figure(chart_id, title, svg, f"{len(points)} runs: this one and the run folders beside it, by start time.")
 
 
 def _figure(chart_id: str, title: str, body: str, note: str) -> str:
@@ -338,9 +338,16 @@ def _robots_reasons(record: dict) -> list[str]:
     items = [f"robots.txt: {esc(robots.get('status'))}"
              + (f" (HTTP {esc(robots.get('http_status'))})" if robots.get("http_status") else "")
              + (f" &mdash; {esc(robots.get('error'))}" if robots.get("error") else "")]  # fmt: skip
+    # Agents named by the same rule share a line: an ai.robots.txt block list names 166 of them.
+    same_rule: dict[tuple, list[dict]] = {}
     for result in record.get("agents") or []:
         if isinstance(result, dict):
-            items.append(f"<b>{esc(result.get('agent'))}</b>: {esc(result.get('verdict'))}, {_rule_text(result)}")
+            key = tuple(str(result.get(name)) for name in ("verdict", "via", "line", "rule"))
+            same_rule.setdefault(key, []).append(result)
+    for results in same_rule.values():
+        names = ", ".join(esc(result.get("agent")) for result in results)
+        count = f" ({len(results)} agents)" if len(results) > 1 else ""
+        items.append(f"<b>{names}</b>{count}: {esc(results[0].get('verdict'))}, {_rule_text(results[0])}")
     other = record.get("other_agents") or {}
     if isinstance(other, dict) and other.get("verdict"):
         named = len(record.get("agents") or [])
