@@ -34,8 +34,8 @@ RSL licence files and llms.txt (the crawler does not fetch them).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
-from functools import cache
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from urllib.robotparser import RobotFileParser
@@ -142,8 +142,8 @@ def find_conflicts(
 
 def silent_misses(robots: RobotsTxt, agents: Sequence[Agent], robots_text: str | bytes | None = None) -> list[Conflict]:
     """Groups meant for a listed agent that name nobody (see the module docstring)."""
-    listed = {agent.name.lower(): agent for agent in agents}
-    numbers = _user_agent_line_numbers(robots_text)
+    listed = _listed(agents)
+    numbers: dict[str, int] | None = None  # read from the text only when a miss is found
     found: list[Conflict] = []
     seen: set[tuple[str, str]] = set()
     for group in robots.groups:
@@ -151,10 +151,12 @@ def silent_misses(robots: RobotsTxt, agents: Sequence[Agent], robots_text: str |
             value = value.strip()
             if not value or value.startswith("*"):
                 continue
-            line = numbers.get(value.lower(), group.first_line)
-            miss = _missed_agent(value, listed, robots)
+            miss = _missed_agent(value, listed, robots, agents)
             if miss is None or (value.lower(), miss[0].name) in seen:
                 continue
+            if numbers is None:
+                numbers = _user_agent_line_numbers(robots_text)
+            line = numbers.get(value.lower(), group.first_line)
             agent, how = miss
             seen.add((value.lower(), agent.name))
             gets = robots.verdict(agent.name)
@@ -192,7 +194,8 @@ def _user_agent_line_numbers(robots_text: str | bytes | None) -> dict[str, int]:
     return numbers
 
 
-def _missed_agent(value: str, listed: dict[str, Agent], robots: RobotsTxt) -> tuple[Agent, str] | None:
+def _missed_agent(value: str, listed: dict[str, Agent], robots: RobotsTxt,
+                  agents: Sequence[Agent]) -> tuple[Agent, str] | None:  # fmt: skip
     """(the listed agent a user-agent value seems meant for, how it misses) or None."""
     lowered = value.lower()
     token = _TOKEN_PREFIX.match(value).group().lower()
@@ -207,23 +210,66 @@ def _missed_agent(value: str, listed: dict[str, Agent], robots: RobotsTxt) -> tu
         return None
     if not token or whole != token or token.startswith(KNOWN_CRAWLERS):
         return None  # "Image Fetch", "Mozilla/4.0 (compatible; ...)": another crawler's name, not a misspelt one
-    prefixed = [agent for name, agent in listed.items() if len(token) >= 3 and _extends(agent.name, token)]
+    prefixed = _hyphen_prefixes(agents).get(token) if len(token) >= 3 else None
     if prefixed:
-        # Google-Extended before Google-Agent: a training agent, then the shortest name.
-        prefixed.sort(key=lambda agent: (agent.purpose != "training", len(agent.name), agent.name))
         return prefixed[0], "prefix"
     # A typo keeps the first letter ("BSpider" is another crawler than "Spider"); names outside
     # the token grammar are the cut rule's.
-    spelt = [name for name in listed if name[:1] == token[:1] and _TOKEN_NAME.fullmatch(name)]
-    close = difflib.get_close_matches(token, spelt, n=1, cutoff=NEAR_MISS_RATIO)
+    close = difflib.get_close_matches(token, _by_first_letter(agents).get(token[:1], []), n=1, cutoff=NEAR_MISS_RATIO)
     if close:
         return listed[close[0]], "near-miss spelling"
     return None
 
 
-def _extends(name: str, prefix: str) -> bool:
-    """Is ``name`` ``prefix`` followed by a hyphenated part (``Google`` + ``-Extended``)?"""
-    return len(name) > len(prefix) + 1 and name.lower().startswith(prefix) and name[len(prefix)] == "-"
+def _per_agent_list(build):
+    """Cache ``build(agents)`` by the identity of the agent list handed in.
+
+    The crawl hands the same tuple for every site; hashing its 166 agents for a ``functools.cache``
+    lookup would cost more per site than the lookup saves. A few lists are kept at most.
+    """
+    built: dict[int, tuple[object, object]] = {}
+
+    @functools.wraps(build)
+    def cached(agents):
+        entry = built.get(id(agents))
+        if entry is None or entry[0] is not agents:
+            if len(built) >= 8:
+                built.clear()
+            entry = built[id(agents)] = (agents, build(agents))
+        return entry[1]
+
+    return cached
+
+
+@_per_agent_list
+def _listed(agents: Sequence[Agent]) -> dict[str, Agent]:
+    return {agent.name.lower(): agent for agent in agents}
+
+
+@_per_agent_list
+def _hyphen_prefixes(agents: Sequence[Agent]) -> dict[str, list[Agent]]:
+    """Lower-cased part before a hyphen (``google`` of ``Google-Extended``) -> the agents it starts.
+
+    Ordered as a miss is reported: a training agent first, then the shortest name.
+    """
+    index: dict[str, list[Agent]] = {}
+    for agent in agents:
+        for position, char in enumerate(agent.name):
+            if char == "-" and position:
+                index.setdefault(agent.name[:position].lower(), []).append(agent)
+    for found in index.values():
+        found.sort(key=lambda agent: (agent.purpose != "training", len(agent.name), agent.name))
+    return index
+
+
+@_per_agent_list
+def _by_first_letter(agents: Sequence[Agent]) -> dict[str, list[str]]:
+    """First letter -> the lower-cased listed names in the token grammar starting with it."""
+    index: dict[str, list[str]] = {}
+    for agent in agents:
+        if _TOKEN_NAME.fullmatch(agent.name):
+            index.setdefault(agent.name[:1].lower(), []).append(agent.name.lower())
+    return index
 
 
 # -- parsers disagree ----------------------------------------------------------------------------
@@ -231,7 +277,7 @@ def _extends(name: str, prefix: str) -> bool:
 
 def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Sequence[Agent]) -> list[Conflict]:
     """Agents whose answers differ between Google's reading, protego and urllib.robotparser."""
-    text = _decoded(robots_text)
+    text = _relevant_lines(robots, _decoded(robots_text), agents)
     try:
         protego = Protego.parse(text)
         stdlib = RobotFileParser()
@@ -260,6 +306,25 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     return found
 
 
+def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> str:
+    """The file's groups that can apply to a listed agent in some parser, as written, in order.
+
+    protego and urllib match a group's value as a substring of the agent's name, so a group whose
+    values are in no listed name (``Googlebot``, ``bingbot`` ...) and that is not ``*`` answers no
+    listed agent in any of the three parsers; dropping it whole changes no answer they give and
+    spares parsing it twice more (real files list hundreds of crawlers).
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    containing = _substring_index(agents)
+    starts = [group.first_line for group in robots.groups] + [len(lines) + 1]
+    kept: list[str] = []
+    for group, end in zip(robots.groups, starts[1:], strict=True):
+        values = [value.strip().lower().replace("*", "") for value in group.agents]
+        if group.is_global or any(value and value in containing for value in values):
+            kept += lines[group.first_line - 1 : end - 1]
+    return "\n".join(kept) + "\n"
+
+
 def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[str]) -> list[Agent]:
     """The listed agents whose readings can differ from the rest of their group's.
 
@@ -279,7 +344,7 @@ def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[
             cleaned = value.strip().lower().replace("*", "")
             if cleaned and not value.strip().startswith("*"):
                 value_groups.setdefault(cleaned, set()).add(id(group))
-    containing = _substring_index(tuple(agent.name.lower() for agent in agents))
+    containing = _substring_index(agents)
     inside: dict[str, list[str]] = {}  # lower-cased agent name -> the values it contains
     for value in value_groups:
         for name in containing.get(value, ()):
@@ -309,11 +374,11 @@ def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[
     return [agent for agent in agents if agent.name in chosen]
 
 
-@cache
-def _substring_index(names: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    """Every substring of the names -> the names containing it (built once per agent list)."""
+@_per_agent_list
+def _substring_index(agents: Sequence[Agent]) -> dict[str, frozenset[str]]:
+    """Every substring of the lower-cased names -> the names containing it."""
     index: dict[str, set[str]] = {}
-    for name in names:
+    for name in (agent.name.lower() for agent in agents):
         for start in range(len(name)):
             for end in range(start + 1, len(name) + 1):
                 index.setdefault(name[start:end], set()).add(name)
@@ -443,7 +508,7 @@ def operator_key(operator: str) -> str:
 def purpose_splits(verdicts: dict[str, str], agents: Sequence[Agent]) -> list[Conflict]:
     """Per operator: a training agent fully out while a search/user-triggered one is fully in, or the reverse."""
     found = []
-    for training, serving in _operator_classes(tuple(agents)):
+    for training, serving in _operator_classes(agents):
         for blocked, allowed in ((training, serving), (serving, training)):
             out = [agent for agent in blocked if verdicts[agent.name] == "full"]
             free = [agent for agent in allowed if verdicts[agent.name] == "none"]
@@ -453,8 +518,8 @@ def purpose_splits(verdicts: dict[str, str], agents: Sequence[Agent]) -> list[Co
     return found
 
 
-@cache
-def _operator_classes(agents: tuple[Agent, ...]) -> list[tuple[list[Agent], list[Agent]]]:
+@_per_agent_list
+def _operator_classes(agents: Sequence[Agent]) -> list[tuple[list[Agent], list[Agent]]]:
     """Per operator with both: (its training agents, its search and user-triggered agents)."""
     by_operator: dict[str, list[Agent]] = {}
     for agent in agents:
