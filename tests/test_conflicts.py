@@ -227,3 +227,21 @@ def test_real_robots_files_give_no_false_silent_misses():
     assert found
     for name, conflict in found:
         assert " is cut to " in conflict.detail or conflict.agent == "Applebot-Extended", (name, conflict)
+
+
+def test_never_raises_on_any_bytes():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    lines = st.sampled_from(["User-agent: ", "Disallow: ", "Allow: ", "Content-Signal: ", "Content-Usage: ", "Sitemap: ",
+                             "", "#", "*", "\ufeff"])  # fmt: skip
+    words = st.text(max_size=30) | st.sampled_from(["GPTBot", "Google", "GPT-Bot", "AI2Bot", "*", "/", "/*.html$"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(lines, words), max_size=25), st.binary(max_size=60))
+    def check(pairs, noise):
+        body = "\n".join(key + value for key, value in pairs).encode("utf-8", "surrogatepass") + noise
+        for found in find_conflicts(RobotsTxt.parse(body), AGENTS, robots_text=body):
+            assert found.severity == CONFLICT_KINDS[found.kind]
+
+    check()
