@@ -8,7 +8,6 @@ import pytest
 
 from crawling import optout_audit
 from optout_audit.agents import ai_agents
-from optout_audit.app.check import terminal_safe
 from optout_audit.webfarm import Resource, Site, running_farm
 
 TRAINING = [agent.name for agent in ai_agents() if agent.purpose == "training"]
@@ -109,7 +108,3 @@ def test_site_escapes_never_reach_the_terminal(farm):
     assert "\x9b" not in done.stdout
     assert "\\x1b[31mRED\\x1b]0;pwned\\x07\\u202eevil\\x9b2J" in done.stdout
 
-
-def test_terminal_safe():
-    assert terminal_safe("a\x1b[2Jb\nc\u2066") == "a\\x1b[2Jb\\x0ac\\u2066"
-    assert terminal_safe("Disallow: /ok/é") == "Disallow: /ok/é"

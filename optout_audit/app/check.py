@@ -11,8 +11,8 @@ signal found and whether it is valid, the conflicts, and the lines to add to rea
 
 Exit code 0 when robots.txt does what the goal asks and no conflict is an error; 1 when not (also
 when the site could not be read); 2 on a usage error. Everything the site controls is printed
-with control characters and ANSI escape sequences made visible (``\\x1b``), never sent to the
-terminal as they are; ``--json`` output is ASCII JSON.
+through :func:`optout_audit.app.terminal.printable` (control characters and ANSI escape sequences
+shown as ``\\x1b``, never sent to the terminal as they are); ``--json`` output is ASCII JSON.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from typing import Any
 from optout_audit.agents import PURPOSES, Agent, ai_agents
 from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import InvalidLine, parse_line
+from optout_audit.app.terminal import printable
 from optout_audit.detect.preferences import parse_content_usage
 from optout_audit.detect.tdmrep import tdm_value
 
-__all__ = ["GOALS", "check", "goal_status", "terminal_safe"]
+__all__ = ["GOALS", "check", "goal_status"]
 
 GOALS = {
     "block-training": "every training agent fully disallowed",
@@ -39,15 +40,7 @@ GOALS = {
 }
 #: Names listed per verdict before "and N more".
 SHOWN_NAMES = 8
-# C0 controls, DEL, C1 controls, and the Unicode controls that reorder or hide text on a terminal.
 _TOKEN = re.compile(r"[A-Za-z_-]+")
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
-def terminal_safe(text: object) -> str:
-    """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``), so nothing acts on the terminal."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                       str(text))  # fmt: skip
 
 
 # -- the audit ---------------------------------------------------------------------------------
@@ -57,7 +50,7 @@ def audit_site(site: str, hosts_file: Path | None, timeout: float) -> dict[str, 
     """Crawl one site with the crawler into a temporary run folder; return its record (with conflicts)."""
     target = parse_line(site, 1)
     if target is None or isinstance(target, InvalidLine):
-        raise UsageError(f"not a site: {terminal_safe(site)!s}" + (f" ({target.reason})" if target else ""))
+        raise UsageError(f"not a site: {printable(site)!s}" + (f" ({target.reason})" if target else ""))
     if hosts_file is not None and not hosts_file.is_file():
         raise UsageError(f"hosts file not found: {hosts_file}")
     from optout_audit.app.run import CrawlOptions, run_crawl
@@ -268,5 +261,5 @@ def check(args: argparse.Namespace) -> int:
                           "verdict": record.get("verdict"), "conflicts": record.get("conflicts") or [],
                           "advice": advice(args.goal, record, to_block, to_allow)}, indent=2, ensure_ascii=True))  # fmt: skip
     else:
-        print("\n".join(terminal_safe(line) for line in lines))
+        print("\n".join(printable(line) for line in lines))
     return code

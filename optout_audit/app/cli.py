@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--goal", choices=["block-training", "block-ai", "allow-search-only"], default="block-training",
                        help="what the site's signals should say (default block-training)")
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
-    check.add_argument("--timeout", type=_positive_float, default=10.0, help="seconds per request (default 10)")
+    check.add_argument("--timeout", type=_positive(float), default=10.0, help="seconds per request (default 10)")
     return parser
 
 
