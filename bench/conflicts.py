@@ -42,17 +42,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     agents = ai_agents()
-    groups = {folder.name: [p.read_bytes() for p in sorted(folder.glob("*.txt"))]
-              for folder in sorted(ROBOTS_DIR.iterdir()) if folder.is_dir()}  # fmt: skip
+    groups = {
+        folder.name: [p.read_bytes() for p in sorted(folder.glob("*.txt"))]
+        for folder in sorted(ROBOTS_DIR.iterdir())
+        if folder.is_dir()
+    }
     groups["all"] = [body for bodies in list(groups.values()) for body in bodies]
     print(f"{'files':<22} {'n':>4} {'parse ms/file':>14} {'+record':>10} {'+conflicts':>11}")
     for name, bodies in groups.items():
         parse = _timed(bodies, RobotsTxt.parse, args.rounds)
         record = _timed(bodies, lambda b: _record(RobotsTxt.parse(b), agents), args.rounds)
-        both = _timed(bodies, lambda b: find_conflicts(_record(RobotsTxt.parse(b), agents), agents, robots_text=b),
-                      args.rounds)  # fmt: skip
-        print(f"{name:<22} {len(bodies):>4} {1000 * parse / len(bodies):>14.3f} {record / parse:>9.1f}x "
-              f"{both / parse:>10.1f}x")
+        both = _timed(
+            bodies, lambda b: find_conflicts(_record(RobotsTxt.parse(b), agents), agents, robots_text=b), args.rounds
+        )
+        print(
+            f"{name:<22} {len(bodies):>4} {1000 * parse / len(bodies):>14.3f} {record / parse:>9.1f}x "
+            f"{both / parse:>10.1f}x"
+        )
 
 
 if __name__ == "__main__":

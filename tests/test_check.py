@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from crawling import optout_audit
+
 from optout_audit.agents import ai_agents
 from optout_audit.webfarm import Resource, Site, running_farm
 
@@ -15,19 +15,33 @@ ESCAPES = "\x1b[31mRED\x1b]0;pwned\x07\u202eevil\x9b2J"
 
 
 def _site(host: str, robots: str, **resources: Resource) -> Site:
-    return Site(host, {"/robots.txt": Resource.text(robots), "/": Resource.html("<html><head></head><body>hi</body></html>"),
-                       **{path: value for path, value in resources.items()}})  # fmt: skip
+    return Site(
+        host,
+        {
+            "/robots.txt": Resource.text(robots),
+            "/": Resource.html("<html><head></head><body>hi</body></html>"),
+            **{path: value for path, value in resources.items()},
+        },
+    )
 
 
 SITES = [
     _site("closed.test", "User-agent: *\nDisallow: /\n"),
-    _site("names-training.test", "".join(f"User-agent: {name}\n" for name in TRAINING) + "Disallow: /\n\n"
-          "User-agent: *\nAllow: /\n"),
-    _site("typo-too.test", "".join(f"User-agent: {name}\n" for name in TRAINING) + "Disallow: /\n\n"
-          "User-agent: Claude-SearchBt\nDisallow: /\n"),
+    _site(
+        "names-training.test",
+        "".join(f"User-agent: {name}\n" for name in TRAINING) + "Disallow: /\n\nUser-agent: *\nAllow: /\n",
+    ),
+    _site(
+        "typo-too.test",
+        "".join(f"User-agent: {name}\n" for name in TRAINING) + "Disallow: /\n\n"
+        "User-agent: Claude-SearchBt\nDisallow: /\n",
+    ),
     _site("google.test", "User-agent: Google\nDisallow: /\n"),
-    _site("search-only.test", "".join(f"User-agent: {a.name}\n" for a in ai_agents() if a.purpose in
-                                      ("training", "user-triggered")) + "Disallow: /\n"),
+    _site(
+        "search-only.test",
+        "".join(f"User-agent: {a.name}\n" for a in ai_agents() if a.purpose in ("training", "user-triggered"))
+        + "Disallow: /\n",
+    ),
     _site("escapes.test", f"User-agent: *\nContent-Signal: ai-train=no{ESCAPES}\nAllow: /\n"),
 ]
 
@@ -107,4 +121,3 @@ def test_site_escapes_never_reach_the_terminal(farm):
     assert "\x1b" not in done.stdout and "\u202e" not in done.stdout and "\x07" not in done.stdout
     assert "\x9b" not in done.stdout
     assert "\\x1b[31mRED\\x1b]0;pwned\\x07\\u202eevil\\x9b2J" in done.stdout
-

@@ -168,16 +168,25 @@ def test_operator_names_compare_across_spellings():
     assert operator_key("Meta/Facebook") == operator_key("[Meta](https://developers.facebook.com)") == "meta"
 
 
-@pytest.mark.parametrize("text", ["\x00\xff" * 100, "User-agent: \u202e\nDisallow: /\x00", "User-agent:\n" * 500,
-                                  "\ufeffUser-agent: Google\nDisallow: /"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x00\xff" * 100,
+        "User-agent: \u202e\nDisallow: /\x00",
+        "User-agent:\n" * 500,
+        "\ufeffUser-agent: Google\nDisallow: /",
+    ],
+)
 def test_never_raises(text):
     for found in conflicts(text):
         assert found.severity == CONFLICT_KINDS[found.kind]
 
 
 def test_module_stays_pure():
-    code = ("import sys, optout_audit.detect.conflicts; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted', 'aiohttp', 'pandas')))")
+    code = (
+        "import sys, optout_audit.detect.conflicts; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted', 'aiohttp', 'pandas')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -207,8 +216,11 @@ def test_comparing_a_representative_per_group_finds_what_asking_every_agent_find
     for row in quick:
         if row.agent == "*":
             detail = row.detail.removeprefix("agents no group names: ")
-            expanded |= {(a.name, detail) for a in AGENTS
-                         if not robots.is_named(a.name) and a.name not in {c.agent for c in quick}}
+            expanded |= {
+                (a.name, detail)
+                for a in AGENTS
+                if not robots.is_named(a.name) and a.name not in {c.agent for c in quick}
+            }
     assert expanded == every
 
 
@@ -222,8 +234,11 @@ def test_real_robots_files_give_no_false_silent_misses():
     found = []
     for path in files:
         body = path.read_bytes()
-        found += [(path.name, c) for c in find_conflicts(RobotsTxt.parse(body), AGENTS, robots_text=body)
-                  if c.kind == "silent_miss"]  # fmt: skip
+        found += [
+            (path.name, c)
+            for c in find_conflicts(RobotsTxt.parse(body), AGENTS, robots_text=body)
+            if c.kind == "silent_miss"
+        ]
     assert found
     for name, conflict in found:
         assert " is cut to " in conflict.detail or conflict.agent == "Applebot-Extended", (name, conflict)
@@ -233,8 +248,20 @@ def test_never_raises_on_any_bytes():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    lines = st.sampled_from(["User-agent: ", "Disallow: ", "Allow: ", "Content-Signal: ", "Content-Usage: ", "Sitemap: ",
-                             "", "#", "*", "\ufeff"])  # fmt: skip
+    lines = st.sampled_from(
+        [
+            "User-agent: ",
+            "Disallow: ",
+            "Allow: ",
+            "Content-Signal: ",
+            "Content-Usage: ",
+            "Sitemap: ",
+            "",
+            "#",
+            "*",
+            "\ufeff",
+        ]
+    )
     words = st.text(max_size=30) | st.sampled_from(["GPTBot", "Google", "GPT-Bot", "AI2Bot", "*", "/", "/*.html$"])
 
     @settings(max_examples=150, deadline=None)

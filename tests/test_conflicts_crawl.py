@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 
 import pytest
-
 from crawling import crawl
+
 from optout_audit.report.conflicts import CONFLICT_COLUMNS, write_conflicts
 from optout_audit.webfarm import Resource, Site, running_farm
 from optout_audit.webfarm.pages import home_page
@@ -29,8 +29,12 @@ SITES = [
     _site("typo.test", "User-agent: ClaudBot\nDisallow: /\n"),
     _site("cut-token.test", "User-agent: AI2Bot\nDisallow: /\n"),
     _site("parsers.test", "User-agent: *\nDisallow: /*.html\n"),
-    _site("tdm-split.test", ALLOW_ALL, home_headers=[("tdm-reservation", "1")],
-          tdmrep=[{"location": "/", "tdm-reservation": 0}]),
+    _site(
+        "tdm-split.test",
+        ALLOW_ALL,
+        home_headers=[("tdm-reservation", "1")],
+        tdmrep=[{"location": "/", "tdm-reservation": 0}],
+    ),
     _site("signal-open.test", "User-Agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"),
     _site("aitxt-open.test", ALLOW_ALL, aitxt="User-Agent: *\nDisallow: /\n"),
     _site("split.test", "User-agent: GPTBot\nDisallow: /\n"),
@@ -80,8 +84,12 @@ def test_clean_sites_have_no_rows(conflicts, domain):
 
 def test_severity_follows_the_kind(conflicts):
     _, rows = conflicts
-    severity = {"silent_miss": "error", "parsers_disagree": "warning", "signals_contradict": "warning",
-                "split_by_purpose": "info"}  # fmt: skip
+    severity = {
+        "silent_miss": "error",
+        "parsers_disagree": "warning",
+        "signals_contradict": "warning",
+        "split_by_purpose": "info",
+    }
     assert rows and all(row["severity"] == severity[row["kind"]] for row in rows)
     miss = next(row for row in rows if row["domain"] == "typo.test" and row["kind"] == "silent_miss")
     assert miss["line"] == "1" and "ClaudBot" in miss["detail"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
 from crawling import crawl, optout_audit
+
 from optout_audit.report.conflicts import write_conflicts
 from optout_audit.report.html import TABLE_LIMIT, write_html_report
 from optout_audit.webfarm import Resource, Site, running_farm
@@ -27,9 +27,19 @@ from optout_audit.webfarm.pages import home_page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--remote-debugging-address=127.0.0.1",
-         "--remote-debugging-port=0", "--window-size=1280,2000"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+    "--window-size=1280,2000",
+]
 
 
 class Page:
@@ -65,8 +75,9 @@ class Page:
         found = []
         for event in self.events:
             method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.exceptionThrown" or (method == "Runtime.consoleAPICalled" and params.get("type") in
-                                                       ("error", "assert")):  # fmt: skip
+            if method == "Runtime.exceptionThrown" or (
+                method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert")
+            ):
                 found.append(params)
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                 found.append(params["entry"])
@@ -75,8 +86,11 @@ class Page:
 
 async def _open(path: Path, check) -> None:
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    browser = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    browser = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = Path(profile) / "DevToolsActivePort"
         for _ in range(300):
@@ -132,40 +146,53 @@ def test_demo_report_in_chromium(demo, tmp_path):
     async def check(page: Page):
         # the figures of summary.csv
         for metric in ("ok", "unreachable", "timeout", "error", "invalid_input"):
-            assert await page.eval(f"document.querySelector('#run [data-metric={metric}]').textContent") == summary[metric]
+            assert (
+                await page.eval(f"document.querySelector('#run [data-metric={metric}]').textContent") == summary[metric]
+            )
         share = await page.eval("document.querySelector('#headline td[data-metric=reserves_yes]').textContent")
         assert share == f"{100 * int(summary['reserves_yes']) / int(summary['ok']):.1f}%"
         assert summary["share_reserving"] in await page.eval("document.querySelector('p[data-metric]').textContent")
         # the charts are drawn: one bar per signal, with a width; the agent bars stacked
-        bars = await page.eval("Array.from(document.querySelectorAll('#chart-signals rect'))"
-                               ".map(r => r.getBoundingClientRect().width)")  # fmt: skip
+        bars = await page.eval(
+            "Array.from(document.querySelectorAll('#chart-signals rect')).map(r => r.getBoundingClientRect().width)"
+        )
         assert len(bars) == len(signals) and max(bars) > 50
-        widths = await page.eval("Array.from(document.querySelectorAll('#chart-agents g.bar'))"
-                                 ".map(g => g.getBoundingClientRect().width)")  # fmt: skip
+        widths = await page.eval(
+            "Array.from(document.querySelectorAll('#chart-agents g.bar')).map(g => g.getBoundingClientRect().width)"
+        )
         assert len(widths) == 20 and min(widths) > 300
         assert await page.eval("document.querySelectorAll('#chart-purpose g.bar').length") == 4
         # the table, then the filter narrows it
         visible = "document.querySelectorAll('#domain-table tbody tr:not([hidden])').length"
         assert await page.eval(visible) == len(domains)
-        await page.eval("var f=document.getElementById('filter');f.value='gptbot-blocker';"
-                        "f.dispatchEvent(new Event('input'))")  # fmt: skip
+        await page.eval(
+            "var f=document.getElementById('filter');f.value='gptbot-blocker';f.dispatchEvent(new Event('input'))"
+        )
         assert await page.eval(visible) == 1
         assert await page.eval("document.getElementById('row-count').textContent") == "1"
-        await page.eval("var f=document.getElementById('filter');f.value='';f.dispatchEvent(new Event('input'));"
-                        "var s=document.getElementById('reserves');s.value='unknown';"
-                        "s.dispatchEvent(new Event('change'))")  # fmt: skip
+        await page.eval(
+            "var f=document.getElementById('filter');f.value='';f.dispatchEvent(new Event('input'));"
+            "var s=document.getElementById('reserves');s.value='unknown';"
+            "s.dispatchEvent(new Event('change'))"
+        )
         assert await page.eval(visible) == unknown
         # sorting by domain puts the rows in order
         await page.eval("document.querySelector('#domain-table th[data-col=\"0\"]').click()")
-        names = await page.eval("Array.from(document.querySelectorAll('#domain-table tbody tr:not([hidden]) summary'))"
-                                ".map(s => s.textContent)")  # fmt: skip
+        names = await page.eval(
+            "Array.from(document.querySelectorAll('#domain-table tbody tr:not([hidden]) summary'))"
+            ".map(s => s.textContent)"
+        )
         assert names == sorted(names, key=str.lower) or names == sorted(names)
         # the reasons of one domain: the deciding line
-        reasons = await page.eval("Array.from(document.querySelectorAll('#domain-table details'))"
-                                  ".find(d => d.querySelector('summary').textContent === 'gptbot-blocker.example')"
-                                  ".textContent")  # fmt: skip
+        reasons = await page.eval(
+            "Array.from(document.querySelectorAll('#domain-table details'))"
+            ".find(d => d.querySelector('summary').textContent === 'gptbot-blocker.example')"
+            ".textContent"
+        )
         assert "GPTBot: full, named, line" in reasons and "Disallow: /" in reasons
-        shot.write_bytes(__import__("base64").b64decode((await page.send("Page.captureScreenshot", format="png"))["data"]))
+        shot.write_bytes(
+            __import__("base64").b64decode((await page.send("Page.captureScreenshot", format="png"))["data"])
+        )
         assert page.requests() == [page_path.resolve().as_uri()], page.requests()
         assert page.errors() == []
 
@@ -207,36 +234,45 @@ def test_trends_from_the_runs_beside(tmp_path):
 
 PAYLOADS = {  # where -> what the site serves there; each would set window.__pwned if it ran
     "robots rule": "/<script>window.__pwned='robots rule'</script>",
-    "robots agent": "GPT-Bot/\"><img src=x onerror=\"window.__pwned='robots agent'\">",
+    "robots agent": 'GPT-Bot/"><img src=x onerror="window.__pwned=\'robots agent\'">',
     "content signal": "ai-train=no, <script>window.__pwned='content signal'</script>",
     "x-robots-tag": "noai, <script>window.__pwned='x-robots-tag'</script>",
-    "tdm header": "1\"><img src=x onerror=\"window.__pwned='tdm header'\">",
+    "tdm header": '1"><img src=x onerror="window.__pwned=\'tdm header\'">',
     "tdm policy": "javascript:window.__pwned='tdm policy'",
-    "meta": "noai \"><img src=x onerror=\"window.__pwned='meta'\">",
+    "meta": 'noai "><img src=x onerror="window.__pwned=\'meta\'">',
     "tdmrep location": "/<script>window.__pwned='tdmrep location'</script>",
     "tdmrep policy": "javascript:window.__pwned='tdmrep policy'",
-    "ai.txt": "/\"><img src=x onerror=\"window.__pwned='ai.txt'\">",
+    "ai.txt": '/"><img src=x onerror="window.__pwned=\'ai.txt\'">',
     "licence": "javascript:window.__pwned='licence'",
-    "input": "\"><img src=x onerror=\"window.__pwned='input'\">",
+    "input": '"><img src=x onerror="window.__pwned=\'input\'">',
 }
 
 
 def _hostile_site() -> Site:
-    robots = (f"User-agent: {PAYLOADS['robots agent']}\nDisallow: /\n\n"
-              f"User-agent: CCBot\nDisallow: {PAYLOADS['robots rule']}\n\n"
-              f"User-agent: *\nContent-Signal: {PAYLOADS['content signal']}\nAllow: /\n"
-              f"License: {PAYLOADS['licence']}\n")  # fmt: skip
+    robots = (
+        f"User-agent: {PAYLOADS['robots agent']}\nDisallow: /\n\n"
+        f"User-agent: CCBot\nDisallow: {PAYLOADS['robots rule']}\n\n"
+        f"User-agent: *\nContent-Signal: {PAYLOADS['content signal']}\nAllow: /\n"
+        f"License: {PAYLOADS['licence']}\n"
+    )
     meta = PAYLOADS["meta"].replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    home_headers = [("X-Robots-Tag", PAYLOADS["x-robots-tag"]), ("tdm-reservation", PAYLOADS["tdm header"]),
-                    ("tdm-policy", PAYLOADS["tdm policy"]), ("Link", f'<{PAYLOADS["licence"]}>; rel="license"')]  # fmt: skip
+    home_headers = [
+        ("X-Robots-Tag", PAYLOADS["x-robots-tag"]),
+        ("tdm-reservation", PAYLOADS["tdm header"]),
+        ("tdm-policy", PAYLOADS["tdm policy"]),
+        ("Link", f'<{PAYLOADS["licence"]}>; rel="license"'),
+    ]
     home = home_page("hostile.test", "hostile", head_extra=f'<meta name="robots" content="{meta}">')
     tdmrep = [{"location": PAYLOADS["tdmrep location"], "tdm-reservation": 1, "tdm-policy": PAYLOADS["tdmrep policy"]}]
-    return Site("hostile.test", {
-        "/robots.txt": Resource.text(robots),
-        "/": Resource.html(home, headers=home_headers),
-        "/.well-known/tdmrep.json": Resource.json(tdmrep),
-        "/ai.txt": Resource.text(f"User-Agent: *\nDisallow: {PAYLOADS['ai.txt']}\n"),
-    })  # fmt: skip
+    return Site(
+        "hostile.test",
+        {
+            "/robots.txt": Resource.text(robots),
+            "/": Resource.html(home, headers=home_headers),
+            "/.well-known/tdmrep.json": Resource.json(tdmrep),
+            "/ai.txt": Resource.text(f"User-Agent: *\nDisallow: {PAYLOADS['ai.txt']}\n"),
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +301,13 @@ def test_hostile_fields_show_as_text_and_nothing_runs(hostile):
         assert await page.eval("typeof window.__pwned") == "undefined"
         assert await page.eval("document.querySelectorAll('img, iframe, object, embed, a[href]').length") == 0
         assert await page.eval("document.scripts.length") == 1
-        assert await page.eval("Array.from(document.querySelectorAll('*')).filter(e => Array.from(e.attributes)"
-                               ".some(a => a.name.startsWith('on'))).length") == 0  # fmt: skip
+        assert (
+            await page.eval(
+                "Array.from(document.querySelectorAll('*')).filter(e => Array.from(e.attributes)"
+                ".some(a => a.name.startsWith('on'))).length"
+            )
+            == 0
+        )
         shown = await page.eval("document.body.innerText")
         for where, payload in PAYLOADS.items():
             if where != "input":  # the invalid input line is shown as domains.csv writes it
@@ -279,8 +320,19 @@ def test_hostile_fields_show_as_text_and_nothing_runs(hostile):
 
 
 def test_conflict_cells_keep_formula_neutralising(tmp_path):
-    record = {"domain": "f.test", "conflicts": [{"kind": "silent_miss", "severity": "error", "agent": "=cmd|'/c calc'!A1",
-                                                 "signal": "", "detail": "+SUM(1)", "line": 2}]}  # fmt: skip
+    record = {
+        "domain": "f.test",
+        "conflicts": [
+            {
+                "kind": "silent_miss",
+                "severity": "error",
+                "agent": "=cmd|'/c calc'!A1",
+                "signal": "",
+                "detail": "+SUM(1)",
+                "line": 2,
+            }
+        ],
+    }
     (tmp_path / "audit.jsonl").write_text(json.dumps(record) + "\n", "utf-8")
     (row,) = _rows(write_conflicts(tmp_path))
     assert row["agent"] == "'=cmd|'/c calc'!A1" and row["detail"] == "'+SUM(1)" and row["line"] == "2"

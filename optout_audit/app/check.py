@@ -58,8 +58,16 @@ def audit_site(site: str, hosts_file: Path | None, timeout: float) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="optout-audit-check-") as folder:
         input_path = Path(folder) / "site.txt"
         input_path.write_text(site.strip() + "\n", "utf-8")
-        run_dir = run_crawl(CrawlOptions(input=input_path, out=Path(folder) / "run", hosts_file=hosts_file,
-                                         timeout=timeout, concurrency=4, log_level="ERROR"))  # fmt: skip
+        run_dir = run_crawl(
+            CrawlOptions(
+                input=input_path,
+                out=Path(folder) / "run",
+                hosts_file=hosts_file,
+                timeout=timeout,
+                concurrency=4,
+                log_level="ERROR",
+            )
+        )
         lines = (run_dir / "audit.jsonl").read_text("utf-8").splitlines()
     return json.loads(lines[0])
 
@@ -71,14 +79,23 @@ def agent_verdicts(record: dict[str, Any], agents: tuple[Agent, ...]) -> dict[st
     return {agent.name: named.get(agent.name, other) for agent in agents}
 
 
-def goal_status(goal: str, verdicts: dict[str, dict], agents: tuple[Agent, ...]) -> tuple[bool, list[Agent], list[Agent]]:
+def goal_status(
+    goal: str, verdicts: dict[str, dict], agents: tuple[Agent, ...]
+) -> tuple[bool, list[Agent], list[Agent]]:
     """(met, agents to disallow fully, agents to allow) for the goal; errors among conflicts are judged apart."""
-    wanted_out = {"block-training": ("training",), "block-ai": PURPOSES,
-                  "allow-search-only": ("training", "user-triggered")}[goal]  # fmt: skip
-    to_block = [agent for agent in agents if agent.purpose in wanted_out and verdicts[agent.name].get("verdict") != "full"]
+    wanted_out = {
+        "block-training": ("training",),
+        "block-ai": PURPOSES,
+        "allow-search-only": ("training", "user-triggered"),
+    }[goal]
+    to_block = [
+        agent for agent in agents if agent.purpose in wanted_out and verdicts[agent.name].get("verdict") != "full"
+    ]
     to_allow = []
     if goal == "allow-search-only":
-        to_allow = [agent for agent in agents if agent.purpose == "search" and verdicts[agent.name].get("verdict") != "none"]
+        to_allow = [
+            agent for agent in agents if agent.purpose == "search" and verdicts[agent.name].get("verdict") != "none"
+        ]
     return not to_block and not to_allow, to_block, to_allow
 
 
@@ -89,8 +106,11 @@ def _rule(entry: dict[str, Any]) -> str:
     via = entry.get("via") or ""
     if entry.get("line"):
         return f"line {entry['line']}: {entry.get('rule')}"
-    return {"default": "no group applies (default)", "wildcard": "the * group, no rule matches",
-            "named": "its group, no rule matches"}.get(via, "robots.txt rules unknown")  # fmt: skip
+    return {
+        "default": "no group applies (default)",
+        "wildcard": "the * group, no rule matches",
+        "named": "its group, no rule matches",
+    }.get(via, "robots.txt rules unknown")
 
 
 def _names(agents: list[str]) -> str:
@@ -99,8 +119,12 @@ def _names(agents: list[str]) -> str:
 
 
 def _class_lines(verdicts: dict[str, dict], agents: tuple[Agent, ...]) -> list[str]:
-    words = {"full": "may fetch nothing", "partial": "may fetch part of the site", "none": "may fetch everything",
-             "unknown": "unknown (robots.txt could not be read)"}  # fmt: skip
+    words = {
+        "full": "may fetch nothing",
+        "partial": "may fetch part of the site",
+        "none": "may fetch everything",
+        "unknown": "unknown (robots.txt could not be read)",
+    }
     lines = ["What each class of AI agent may do (robots.txt, as Google's parser reads it):"]
     for purpose in PURPOSES:
         members = [agent for agent in agents if agent.purpose == purpose]
@@ -117,9 +141,12 @@ def _class_lines(verdicts: dict[str, dict], agents: tuple[Agent, ...]) -> list[s
 def signal_lines(record: dict[str, Any]) -> list[str]:
     """Every signal found, with whether it is valid."""
     robots, evidence, page = record.get("robots") or {}, record.get("robots_evidence") or {}, record.get("page") or {}
-    lines = ["Signals found:",
-             f"  robots.txt: {robots.get('status')}" + (f" (HTTP {robots['http_status']})" if robots.get("http_status")
-                                                        else "") + (f" {robots['error']}" if robots.get("error") else "")]  # fmt: skip
+    lines = [
+        "Signals found:",
+        f"  robots.txt: {robots.get('status')}"
+        + (f" (HTTP {robots['http_status']})" if robots.get("http_status") else "")
+        + (f" {robots['error']}" if robots.get("error") else ""),
+    ]
     for item in evidence.get("content_signals") or []:
         valid = "valid" if item.get("ai_train") in ("yes", "no") else "no ai-train value understood"
         lines.append(f"  Content-Signal (robots.txt line {item.get('line')}): {item.get('value')} -- {valid}")
@@ -127,19 +154,29 @@ def signal_lines(record: dict[str, Any]) -> list[str]:
         valid = "valid" if item.get("train_ai") in ("y", "n") else "not a valid aipref train-ai value (unknown)"
         lines.append(f"  Content-Usage (robots.txt line {item.get('line')}): {item.get('value')} -- {valid}")
     for item in evidence.get("disallow_ai_training") or []:
-        lines.append(f"  {item.get('key')} (robots.txt line {item.get('line')}): {item.get('value')} -- "
-                     "an expired draft's rule; Google reads it as a Disallow rule")  # fmt: skip
-    lines += [f"  License (robots.txt): {url} -- not read (RSL files are not fetched)" for url in evidence.get("licenses") or []]
+        lines.append(
+            f"  {item.get('key')} (robots.txt line {item.get('line')}): {item.get('value')} -- "
+            "an expired draft's rule; Google reads it as a Disallow rule"
+        )
+    lines += [
+        f"  License (robots.txt): {url} -- not read (RSL files are not fetched)"
+        for url in evidence.get("licenses") or []
+    ]
     home = record.get("home") or {}
     if home.get("status") != "ok":
-        lines.append(f"  home page: {home.get('status')} {home.get('error') or ''}".rstrip() + " -- its signals are unknown")
+        lines.append(
+            f"  home page: {home.get('status')} {home.get('error') or ''}".rstrip() + " -- its signals are unknown"
+        )
     lines += [f"  X-Robots-Tag: {value}" for value in page.get("x_robots_tag") or []]
     for meta in page.get("robots_meta") or []:
         if isinstance(meta, dict) and str(meta.get("name", "")).lower() in ("robots", "noai", "noimageai"):
             lines.append(f"  meta {meta.get('name')}: {meta.get('content')}")
     if page.get("noai_sources"):
         lines.append(f"  noai/noimageai from: {', '.join(page['noai_sources'])} -- valid")
-    for key, label in (("tdm_reservation_header", "tdm-reservation header"), ("tdm_reservation_meta", "tdm-reservation meta")):
+    for key, label in (
+        ("tdm_reservation_header", "tdm-reservation header"),
+        ("tdm_reservation_meta", "tdm-reservation meta"),
+    ):
         if page.get(key) is not None:
             valid = "valid" if tdm_value(page[key]) is not None else "invalid (must be 0 or 1): ignored"
             lines.append(f"  {label}: {page[key]} -- {valid}")
@@ -147,7 +184,9 @@ def signal_lines(record: dict[str, Any]) -> list[str]:
         if page.get(key):
             lines.append(f"  {label}: {page[key]}")
     if page.get("content_usage_header"):
-        valid = "valid" if parse_content_usage(page["content_usage_header"]).valid else "not a Structured Field (unknown)"
+        valid = (
+            "valid" if parse_content_usage(page["content_usage_header"]).valid else "not a Structured Field (unknown)"
+        )
         lines.append(f"  Content-Usage header: {page['content_usage_header']} -- {valid}")
     if page.get("content_signal_header"):
         lines.append(f"  Content-Signal header: {page['content_signal_header']}")
@@ -156,19 +195,31 @@ def signal_lines(record: dict[str, Any]) -> list[str]:
         lines.append("  tdmrep.json: " + ("valid" if tdmrep.get("valid") else f"invalid ({tdmrep.get('error')})"))
         for rule in tdmrep.get("rules") or []:
             state = "valid" if rule.get("valid") else f"skipped ({rule.get('error')})"
-            lines.append(f"    entry {rule.get('index')}: location {rule.get('location')} tdm-reservation "
-                         f"{rule.get('reservation')} -- {state}")  # fmt: skip
+            lines.append(
+                f"    entry {rule.get('index')}: location {rule.get('location')} tdm-reservation "
+                f"{rule.get('reservation')} -- {state}"
+            )
     else:
         lines.append(f"  tdmrep.json: {fetched.get('status')}")
     aitxt, fetched = record.get("aitxt_evidence") or {}, record.get("aitxt") or {}
     if aitxt.get("robots_style"):
-        lines.append("  ai.txt: " + ("disallows everything" if aitxt.get("disallows_all") else "partial" if aitxt.get("partial")
-                                     else "allows everything"))  # fmt: skip
+        lines.append(
+            "  ai.txt: "
+            + (
+                "disallows everything"
+                if aitxt.get("disallows_all")
+                else "partial"
+                if aitxt.get("partial")
+                else "allows everything"
+            )
+        )
     else:
         lines.append(f"  ai.txt: {fetched.get('status')}" + (f" ({fetched['error']})" if fetched.get("error") else ""))
     verdict = record.get("verdict") or {}
-    lines.append(f"  => reserves AI training: {verdict.get('reserves_ai_training')}"
-                 + (f" ({', '.join(verdict.get('reservation_signals') or [])})" if verdict.get("reservation_signals") else ""))  # fmt: skip
+    lines.append(
+        f"  => reserves AI training: {verdict.get('reserves_ai_training')}"
+        + (f" ({', '.join(verdict.get('reservation_signals') or [])})" if verdict.get("reservation_signals") else "")
+    )
     return lines
 
 
@@ -212,27 +263,40 @@ def report_lines(site: str, goal: str, record: dict[str, Any], agents: tuple[Age
     conflicts = [c for c in record.get("conflicts") or [] if isinstance(c, dict)]
     errors = [c for c in conflicts if c.get("severity") == "error" and not unnameable(c)]
     cut = [str(c.get("agent")) for c in conflicts if c.get("severity") == "error" and unnameable(c)]
-    lines = [f"optout-audit check {site} -- goal {goal}: {GOALS[goal]}",
-             f"site {record.get('url') or record.get('domain')}: status {record.get('status')}"
-             + (f" ({record.get('fault')}: {record.get('error')})" if record.get("fault") else ""), ""]  # fmt: skip
-    lines += _class_lines(verdicts, agents) + [""] + signal_lines(record) + [""]
+    lines = [
+        f"optout-audit check {site} -- goal {goal}: {GOALS[goal]}",
+        f"site {record.get('url') or record.get('domain')}: status {record.get('status')}"
+        + (f" ({record.get('fault')}: {record.get('error')})" if record.get("fault") else ""),
+        "",
+    ]
+    lines += [*_class_lines(verdicts, agents), "", *signal_lines(record), ""]
     lines.append(f"Conflicts ({len(conflicts)}):" if conflicts else "Conflicts: none")
-    lines += [f"  {c.get('severity')} {c.get('kind')} {c.get('agent') or c.get('signal')}"
-              + (f" (line {c['line']})" if c.get("line") else "") + f": {c.get('detail')}" for c in conflicts]  # fmt: skip
+    lines += [
+        f"  {c.get('severity')} {c.get('kind')} {c.get('agent') or c.get('signal')}"
+        + (f" (line {c['line']})" if c.get("line") else "")
+        + f": {c.get('detail')}"
+        for c in conflicts
+    ]
     code = 0 if met and not errors else 1
     lines += ["", "Goal met." if code == 0 else "Goal NOT met:"]
     if (record.get("other_agents") or {}).get("verdict", "unknown") == "unknown":
-        lines.append("  robots.txt could not be read: no agent's answer is known (RFC 9309 crawlers stay away while "
-                     "it answers 5xx or cannot be reached); make it answer, then check again")  # fmt: skip
+        lines.append(
+            "  robots.txt could not be read: no agent's answer is known (RFC 9309 crawlers stay away while "
+            "it answers 5xx or cannot be reached); make it answer, then check again"
+        )
     if to_block:
         lines.append(f"  {len(to_block)} agents are not fully disallowed: {_names([a.name for a in to_block])}")
     if to_allow:
-        lines.append(f"  {len(to_allow)} AI search agents may not fetch everything: {_names([a.name for a in to_allow])}")
+        lines.append(
+            f"  {len(to_allow)} AI search agents may not fetch everything: {_names([a.name for a in to_allow])}"
+        )
     if errors:
         lines.append(f"  {len(errors)} conflict(s) with severity error (see above): fix the lines they name")
     if cut:
-        lines.append(f"  Not counted: {len(cut)} errors for names strict RFC 9309 parsers cannot read ({_names(cut)}); no "
-                     "line can name them for those parsers, only a * group reaches them there")  # fmt: skip
+        lines.append(
+            f"  Not counted: {len(cut)} errors for names strict RFC 9309 parsers cannot read ({_names(cut)}); no "
+            "line can name them for those parsers, only a * group reaches them there"
+        )
     added = advice(goal, record, to_block, to_allow)
     if added["robots.txt"]:
         lines += ["", "Advice: add to robots.txt (a group of its own, after a blank line):"]
@@ -256,10 +320,23 @@ def check(args: argparse.Namespace) -> int:
         classes = {purpose: {} for purpose in PURPOSES}
         for agent in agents:
             classes[agent.purpose].setdefault(verdicts[agent.name].get("verdict") or "unknown", []).append(agent.name)
-        print(json.dumps({"site": args.site, "goal": args.goal, "exit_code": code, "goal_met": met,
-                          "status": record.get("status"), "classes": classes,
-                          "verdict": record.get("verdict"), "conflicts": record.get("conflicts") or [],
-                          "advice": advice(args.goal, record, to_block, to_allow)}, indent=2, ensure_ascii=True))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "site": args.site,
+                    "goal": args.goal,
+                    "exit_code": code,
+                    "goal_met": met,
+                    "status": record.get("status"),
+                    "classes": classes,
+                    "verdict": record.get("verdict"),
+                    "conflicts": record.get("conflicts") or [],
+                    "advice": advice(args.goal, record, to_block, to_allow),
+                },
+                indent=2,
+                ensure_ascii=True,
+            )
+        )
     else:
         print("\n".join(printable(line) for line in lines))
     return code

@@ -65,11 +65,37 @@ NEAR_MISS_RATIO = 0.9
 #: Crawlers (and browser names) that are not on the AI list but start like names on it: a value
 #: starting with one is never read as a misspelling or a prefix (``SemrushBot-SA`` is 0.96 from
 #: ``SemrushBot-SWA``; ``mozilla`` starts ``Mozilla-Tabstack``).
-KNOWN_CRAWLERS = ("googlebot", "adsbot-google", "mediapartners-google", "storebot-google", "google-inspectiontool",
-                  "bingbot", "bingpreview", "msnbot", "adidxbot", "slurp", "duckduckbot", "baiduspider", "yandex",
-                  "semrushbot", "ahrefsbot", "mj12bot", "dotbot", "twitterbot", "facebot", "linkedinbot",
-                  "pinterestbot", "slackbot", "discordbot", "telegrambot", "seznambot", "sogou", "ia_archiver",
-                  "qwantify", "mozilla")  # fmt: skip
+KNOWN_CRAWLERS = (
+    "googlebot",
+    "adsbot-google",
+    "mediapartners-google",
+    "storebot-google",
+    "google-inspectiontool",
+    "bingbot",
+    "bingpreview",
+    "msnbot",
+    "adidxbot",
+    "slurp",
+    "duckduckbot",
+    "baiduspider",
+    "yandex",
+    "semrushbot",
+    "ahrefsbot",
+    "mj12bot",
+    "dotbot",
+    "twitterbot",
+    "facebot",
+    "linkedinbot",
+    "pinterestbot",
+    "slackbot",
+    "discordbot",
+    "telegrambot",
+    "seznambot",
+    "sogou",
+    "ia_archiver",
+    "qwantify",
+    "mozilla",
+)
 _TOKEN_PREFIX = re.compile(r"[A-Za-z_-]*")
 _TOKEN_NAME = re.compile(r"[A-Za-z_-]+")
 #: How much each verdict keeps out: a silent miss is a group that meant to keep an agent out more.
@@ -128,8 +154,10 @@ def find_conflicts(
         readable = robots if robots is not None else RobotsTxt.parse(b"")
         others = readable.verdict("\0unnamed-agent").verdict
         named = {name for group in readable.groups for name in group.names}
-        verdicts = {agent.name: readable.verdict(agent.name).verdict if agent.name.lower() in named else others
-                    for agent in agents}  # fmt: skip
+        verdicts = {
+            agent.name: readable.verdict(agent.name).verdict if agent.name.lower() in named else others
+            for agent in agents
+        }
         found += _preference_contradictions(readable, verdicts, agents, headers)
         found += _aitxt_contradictions(verdicts, agents, aitxt)
         found += purpose_splits(verdicts, agents)
@@ -166,14 +194,18 @@ def silent_misses(robots: RobotsTxt, agents: Sequence[Agent], robots_text: str |
                 strict = robots.verdict("\0unnamed-agent")  # where a strict parser sends the agent
                 if _RESTRICTION[gives] <= _RESTRICTION[strict.verdict]:
                     continue
-                detail = (f"User-agent: {value} is cut to {misread!r} by strict RFC 9309 parsers (Google's): "
-                          f"{agent.name} gets {strict.verdict} (via {strict.via}) there, not the group's {gives}")
+                detail = (
+                    f"User-agent: {value} is cut to {misread!r} by strict RFC 9309 parsers (Google's): "
+                    f"{agent.name} gets {strict.verdict} (via {strict.via}) there, not the group's {gives}"
+                )
             else:
                 gives = robots.verdict(value).verdict
-                if gets.named and how != "extended" or _RESTRICTION[gives] <= _RESTRICTION[gets.verdict]:
+                if (gets.named and how != "extended") or _RESTRICTION[gives] <= _RESTRICTION[gets.verdict]:
                     continue  # named elsewhere, or kept out as much anyway: the stray line changes nothing
-                detail = (f"User-agent: {value} ({how}) does not name {agent.name}: it gets {gets.verdict} "
-                          f"(via {gets.via}), the group gives {gives}")
+                detail = (
+                    f"User-agent: {value} ({how}) does not name {agent.name}: it gets {gets.verdict} "
+                    f"(via {gets.via}), the group gives {gives}"
+                )
             found.append(_conflict("silent_miss", detail, agent=agent.name, line=line))
     return found
 
@@ -194,8 +226,9 @@ def _user_agent_line_numbers(robots_text: str | bytes | None) -> dict[str, int]:
     return numbers
 
 
-def _missed_agent(value: str, listed: dict[str, Agent], robots: RobotsTxt,
-                  agents: Sequence[Agent]) -> tuple[Agent, str] | None:  # fmt: skip
+def _missed_agent(
+    value: str, listed: dict[str, Agent], robots: RobotsTxt, agents: Sequence[Agent]
+) -> tuple[Agent, str] | None:
     """(the listed agent a user-agent value seems meant for, how it misses) or None."""
     lowered = value.lower()
     token = _TOKEN_PREFIX.match(value).group().lower()
@@ -282,7 +315,7 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
         protego = Protego.parse(text)
         stdlib = RobotFileParser()
         stdlib.parse(text.splitlines())
-    except Exception:  # noqa: BLE001 - a foreign parser's bug must not cost the site its record
+    except Exception:
         return []
     values = [value.strip().lower() for group in robots.groups for value in group.agents]
     values = [value.replace("*", "") for value in values if value and not value.startswith("*")]
@@ -301,8 +334,11 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     for agent in _agents_to_compare(robots, agents, values):
         reading = readings(agent.name, agent.name)
         if len(set(reading.values())) > 1:
-            found.append(_conflict("parsers_disagree", _readings_text(reading), agent=agent.name,
-                                   line=robots.verdict(agent.name).line))  # fmt: skip
+            found.append(
+                _conflict(
+                    "parsers_disagree", _readings_text(reading), agent=agent.name, line=robots.verdict(agent.name).line
+                )
+            )
     return found
 
 
@@ -404,7 +440,7 @@ def _probe_reading(allowed) -> str:
     """``full`` / ``partial`` / ``none`` from the answers for ``/`` and the deep page; ``error`` if a parser raised."""
     try:
         answers = [bool(allowed(path)) for path in _PROBE_PATHS]
-    except Exception:  # noqa: BLE001 - a foreign parser's bug is a reading of its own, not a crash
+    except Exception:
         return "error"
     return {0: "full", 1: "partial", 2: "none"}[sum(answers)]
 
@@ -417,8 +453,9 @@ def _readings_text(reading: dict[str, str]) -> str:
 # -- signals contradict --------------------------------------------------------------------------
 
 
-def tdm_contradictions(tdmrep: TdmrepFile | None, headers: HeaderSignals | None,
-                       html: HtmlSignals | None) -> list[Conflict]:  # fmt: skip
+def tdm_contradictions(
+    tdmrep: TdmrepFile | None, headers: HeaderSignals | None, html: HtmlSignals | None
+) -> list[Conflict]:
     """TDMRep techniques that give ``/`` different values."""
     values: dict[str, int] = {}
     rule = tdmrep.match("/") if tdmrep is not None and tdmrep.valid else None
@@ -431,8 +468,13 @@ def tdm_contradictions(tdmrep: TdmrepFile | None, headers: HeaderSignals | None,
     if len(set(values.values())) < 2:
         return []
     said = ", ".join(f"{source}: {value}" for source, value in values.items())
-    return [_conflict("signals_contradict", f"TDMRep techniques disagree for /: {said} (the last one counts)",
-                      signal="tdm_reservation")]  # fmt: skip
+    return [
+        _conflict(
+            "signals_contradict",
+            f"TDMRep techniques disagree for /: {said} (the last one counts)",
+            signal="tdm_reservation",
+        )
+    ]
 
 
 def _training_stance(verdicts: dict[str, str], agents: Sequence[Agent]) -> str:
@@ -445,8 +487,9 @@ def _training_stance(verdicts: dict[str, str], agents: Sequence[Agent]) -> str:
     return "mixed"
 
 
-def _preference_contradictions(robots: RobotsTxt, verdicts: dict[str, str], agents: Sequence[Agent],
-                               headers: HeaderSignals | None) -> list[Conflict]:  # fmt: skip
+def _preference_contradictions(
+    robots: RobotsTxt, verdicts: dict[str, str], agents: Sequence[Agent], headers: HeaderSignals | None
+) -> list[Conflict]:
     stance = _training_stance(verdicts, agents)
     if stance == "mixed":
         return []
@@ -462,8 +505,9 @@ def _preference_contradictions(robots: RobotsTxt, verdicts: dict[str, str], agen
     if headers is not None and headers.content_signal:
         said = parse_content_signal(headers.content_signal).ai_train
         if said in ("yes", "no"):
-            statements.append(("content_signal", f"Content-Signal header: {headers.content_signal}", said == "no",
-                               None))  # fmt: skip
+            statements.append(
+                ("content_signal", f"Content-Signal header: {headers.content_signal}", said == "no", None)
+            )
     if headers is not None and headers.content_usage:
         said = parse_content_usage(headers.content_usage).train_ai
         if said in ("y", "n"):
@@ -513,8 +557,13 @@ def purpose_splits(verdicts: dict[str, str], agents: Sequence[Agent]) -> list[Co
             out = [agent for agent in blocked if verdicts[agent.name] == "full"]
             free = [agent for agent in allowed if verdicts[agent.name] == "none"]
             if out and free:
-                found.append(_conflict("split_by_purpose", f"{_named(out)} fully disallowed, but {_named(free)} "
-                                       "may fetch everything", agent=out[0].name))  # fmt: skip
+                found.append(
+                    _conflict(
+                        "split_by_purpose",
+                        f"{_named(out)} fully disallowed, but {_named(free)} may fetch everything",
+                        agent=out[0].name,
+                    )
+                )
     return found
 
 

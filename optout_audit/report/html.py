@@ -49,8 +49,15 @@ _PURPOSES = ("training", "search", "user-triggered", "other")
 #: Meta tag names shown among a domain's reasons (every other name is about something else).
 _META_NAMES = frozenset({"robots", "tdm-reservation", "tdm-policy", "noai", "noimageai", "ai", "ml"})
 _META_TOKENS = ("noai", "noimageai", "noml", "disallowaitraining")
-_TABLE_COLUMNS = ("domain", "status", "robots_status", "reserves_ai_training", "reservation_signals", "tdm_reservation",
-                  "conflicts")  # fmt: skip
+_TABLE_COLUMNS = (
+    "domain",
+    "status",
+    "robots_status",
+    "reserves_ai_training",
+    "reservation_signals",
+    "tdm_reservation",
+    "conflicts",
+)
 
 
 def esc(value: Any) -> str:
@@ -115,8 +122,18 @@ def _read_run(run_dir: Path) -> _Run:
         counts[row.get("severity", "")] += 1
         if row.get("domain") in shown:
             conflicts.setdefault(row["domain"], []).append(row)
-    run = _Run(run_dir, _json(run_dir / "run.json"), summary, _csv_rows(run_dir / "agents.csv"),
-               _csv_rows(run_dir / "signals.csv"), domains, sites, faults, conflicts, counts)  # fmt: skip
+    run = _Run(
+        run_dir,
+        _json(run_dir / "run.json"),
+        summary,
+        _csv_rows(run_dir / "agents.csv"),
+        _csv_rows(run_dir / "signals.csv"),
+        domains,
+        sites,
+        faults,
+        conflicts,
+        counts,
+    )
     run.records = _records(run_dir / "audit.jsonl", shown)
     run.trends = _trends(run_dir)
     return run
@@ -179,20 +196,26 @@ def _share(part: float | None, whole: float | None) -> str:
 
 def _run_section(run: _Run) -> str:
     info, summary = run.info, run.summary
-    fields = [("run", info.get("run_id") or run.run_dir.name), ("started", info.get("started_at")),
-              ("finished", info.get("finished_at") or "not finished"), ("input", info.get("input")),
-              ("agent list", info.get("agent_list") or summary.get("agent_list")),
-              ("report built", summary.get("generated_at"))]  # fmt: skip
+    fields = [
+        ("run", info.get("run_id") or run.run_dir.name),
+        ("started", info.get("started_at")),
+        ("finished", info.get("finished_at") or "not finished"),
+        ("input", info.get("input")),
+        ("agent list", info.get("agent_list") or summary.get("agent_list")),
+        ("report built", summary.get("generated_at")),
+    ]
     facts = "".join(f"<dt>{esc(name)}</dt><dd>{esc(value)}</dd>" for name, value in fields if value)
     statuses = "".join(
         f'<tr><td>{esc(status)}</td><td class="n" data-metric="{esc(status)}">{esc(summary.get(status, "0"))}</td></tr>'
         for status in _STATUSES
     )
-    faults = "".join(f'<tr><td>{esc(fault)}</td><td class="n">{count}</td></tr>'
-                     for fault, count in run.faults.most_common())  # fmt: skip
+    faults = "".join(
+        f'<tr><td>{esc(fault)}</td><td class="n">{count}</td></tr>' for fault, count in run.faults.most_common()
+    )
     return (
         f'<section id="run"><h2>The run</h2><dl>{facts}</dl>'
-        f'<div class="cols"><table class="counts"><caption>Sites by status ({esc(summary.get("sites", run.sites))} in all)'
+        '<div class="cols"><table class="counts">'
+        f"<caption>Sites by status ({esc(summary.get('sites', run.sites))} in all)"
         f"</caption>{statuses}</table>"
         + (f'<table class="counts"><caption>Sites by fault</caption>{faults}</table>' if faults else "")
         + "</div></section>"
@@ -202,9 +225,14 @@ def _run_section(run: _Run) -> str:
 def _headline_section(run: _Run) -> str:
     summary = run.summary
     ok = _number(summary.get("ok"))
-    rows = [("reserve AI training site-wide", "reserves_yes"), ("reserve it for part of the site", "reserves_partial"),
-            ("reserve nothing", "reserves_no"), ("block every crawler", "blocks_all_crawlers"),
-            ("have an effective tdm-reservation: 1", "tdm_reservation"), ("say noai", "noai")]  # fmt: skip
+    rows = [
+        ("reserve AI training site-wide", "reserves_yes"),
+        ("reserve it for part of the site", "reserves_partial"),
+        ("reserve nothing", "reserves_no"),
+        ("block every crawler", "blocks_all_crawlers"),
+        ("have an effective tdm-reservation: 1", "tdm_reservation"),
+        ("say noai", "noai"),
+    ]
     cells = "".join(
         f'<tr><td>{esc(label)}</td><td class="n share" data-metric="{esc(metric)}">'
         f'{_share(_number(summary.get(metric)), ok)}</td><td class="n">{esc(summary.get(metric, ""))} of '
@@ -235,8 +263,13 @@ def _bar_chart(chart_id: str, title: str, bars: list[tuple[str, float, str]], no
             f'<text x="{label_width + length + 4:.1f}" y="{y + 13}">{100 * share:.1f}%</text></g>'
         )
     total = max(1, len(bars)) * (height + 4)
-    return _figure(chart_id, title, f'<svg viewBox="0 0 {width} {total}" width="{width}" height="{total}" '
-                   f'role="img" aria-label="{esc(title)}">{"".join(rows)}</svg>', note)  # fmt: skip
+    return _figure(
+        chart_id,
+        title,
+        f'<svg viewBox="0 0 {width} {total}" width="{width}" height="{total}" '
+        f'role="img" aria-label="{esc(title)}">{"".join(rows)}</svg>',
+        note,
+    )
 
 
 def _stacked_chart(chart_id: str, title: str, rows: list[tuple[str, dict[str, float]]], note: str = "") -> str:
@@ -252,16 +285,24 @@ def _stacked_chart(chart_id: str, title: str, rows: list[tuple[str, dict[str, fl
         for verdict, colour in _VERDICT_COLOURS.items():
             length = inner * counts.get(verdict, 0) / total
             tip = f"{label}: {verdict} {counts.get(verdict, 0):g} of {total:g}"
-            segments.append(f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" height="{height}" fill="{colour}">'
-                            f"<title>{esc(tip)}</title></rect>")  # fmt: skip
+            segments.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" height="{height}" fill="{colour}">'
+                f"<title>{esc(tip)}</title></rect>"
+            )
             x += length
-        parts.append(f'<g class="bar"><text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{esc(label)}</text>'
-                     f'{"".join(segments)}</g>')  # fmt: skip
-    legend = "".join(f'<span class="key" style="background:{colour}"></span>{verdict} '
-                     for verdict, colour in _VERDICT_COLOURS.items())  # fmt: skip
+        parts.append(
+            f'<g class="bar"><text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{esc(label)}</text>'
+            f"{''.join(segments)}</g>"
+        )
+    legend = "".join(
+        f'<span class="key" style="background:{colour}"></span>{verdict} '
+        for verdict, colour in _VERDICT_COLOURS.items()
+    )
     total_height = max(1, len(rows)) * (height + 4)
-    svg = (f'<svg viewBox="0 0 {width} {total_height}" width="{width}" height="{total_height}" role="img" '
-           f'aria-label="{esc(title)}">{"".join(parts)}</svg><p class="legend">{legend}</p>')  # fmt: skip
+    svg = (
+        f'<svg viewBox="0 0 {width} {total_height}" width="{width}" height="{total_height}" role="img" '
+        f'aria-label="{esc(title)}">{"".join(parts)}</svg><p class="legend">{legend}</p>'
+    )
     return _figure(chart_id, title, svg, note)
 
 
@@ -275,43 +316,72 @@ def _line_chart(chart_id: str, title: str, points: list[dict[str, Any]], series:
     for colour, (name, label) in zip(colours, series.items(), strict=False):
         xy = [(left + number * step, 10 + plot_h * (1 - point[name] / top)) for number, point in enumerate(points)]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-        dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{esc(point["run"])}: '
-                       f"{esc(label)} {100 * point[name]:.1f}%</title></circle>"
-                       for (x, y), point in zip(xy, points, strict=True))  # fmt: skip
+        dots = "".join(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{esc(point["run"])}: '
+            f"{esc(label)} {100 * point[name]:.1f}%</title></circle>"
+            for (x, y), point in zip(xy, points, strict=True)
+        )
         lines.append(f'<polyline class="series" points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>{dots}')
-    axis = (f'<line x1="{left}" y1="{10 + plot_h}" x2="{left + plot_w}" y2="{10 + plot_h}" stroke="#444"/>'
-            f'<text x="{left - 4}" y="14" text-anchor="end">{100 * top:.0f}%</text>'
-            f'<text x="{left - 4}" y="{10 + plot_h}" text-anchor="end">0%</text>'
-            f'<text x="{left}" y="{height - 8}">{esc(points[0]["started_at"])}</text>'
-            f'<text x="{left + plot_w}" y="{height - 8}" text-anchor="end">{esc(points[-1]["started_at"])}</text>')  # fmt: skip
-    legend = "".join(f'<span class="key" style="background:{colour}"></span>{esc(label)} '
-                     for colour, label in zip(colours, series.values(), strict=False))  # fmt: skip
-    svg = (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-           f'aria-label="{esc(title)}">{axis}{"".join(lines)}</svg><p class="legend">{legend}</p>')  # fmt: skip
+    axis = (
+        f'<line x1="{left}" y1="{10 + plot_h}" x2="{left + plot_w}" y2="{10 + plot_h}" stroke="#444"/>'
+        f'<text x="{left - 4}" y="14" text-anchor="end">{100 * top:.0f}%</text>'
+        f'<text x="{left - 4}" y="{10 + plot_h}" text-anchor="end">0%</text>'
+        f'<text x="{left}" y="{height - 8}">{esc(points[0]["started_at"])}</text>'
+        f'<text x="{left + plot_w}" y="{height - 8}" text-anchor="end">{esc(points[-1]["started_at"])}</text>'
+    )
+    legend = "".join(
+        f'<span class="key" style="background:{colour}"></span>{esc(label)} '
+        for colour, label in zip(colours, series.values(), strict=False)
+    )
+    svg = (
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{esc(title)}">{axis}{"".join(lines)}</svg><p class="legend">{legend}</p>'
+    )
     return _figure(chart_id, title, svg, f"{len(points)} runs: this one and the run folders beside it, by start time.")
 
 
 def _figure(chart_id: str, title: str, body: str, note: str) -> str:
     caption = f"<figcaption>{esc(title)}</figcaption>"
-    return f'<figure class="chart" id="{esc(chart_id)}">{caption}{body}' + (f"<p>{note}</p>" if note else "") + "</figure>"
+    return (
+        f'<figure class="chart" id="{esc(chart_id)}">{caption}{body}' + (f"<p>{note}</p>" if note else "") + "</figure>"
+    )
 
 
 def _charts_section(run: _Run) -> str:
     ok = _number(run.summary.get("ok"))
     charts = []
-    signals = [(row["signal"], _number(row.get("share")) or 0.0,
-                f"{row['signal']}: {row.get('domains')} of {run.summary.get('ok')} sites that answered")
-               for row in run.signals if row.get("signal")]  # fmt: skip
+    signals = [
+        (
+            row["signal"],
+            _number(row.get("share")) or 0.0,
+            f"{row['signal']}: {row.get('domains')} of {run.summary.get('ok')} sites that answered",
+        )
+        for row in run.signals
+        if row.get("signal")
+    ]
     if signals:
-        charts.append(_bar_chart("chart-signals", "Share of sites carrying each signal (of sites that answered)",
-                                 sorted(signals, key=lambda bar: -bar[1])))  # fmt: skip
+        charts.append(
+            _bar_chart(
+                "chart-signals",
+                "Share of sites carrying each signal (of sites that answered)",
+                sorted(signals, key=lambda bar: -bar[1]),
+            )
+        )
     agents = sorted(run.agents, key=lambda row: (-(_number(row.get("full")) or 0), row.get("agent", "")))
-    top = [(f"{row['agent']} ({row.get('purpose', '')})", {v: _number(row.get(v)) or 0 for v in _VERDICT_COLOURS})
-           for row in agents[:TOP_AGENTS]]  # fmt: skip
+    top = [
+        (f"{row['agent']} ({row.get('purpose', '')})", {v: _number(row.get(v)) or 0 for v in _VERDICT_COLOURS})
+        for row in agents[:TOP_AGENTS]
+    ]
     if top:
-        charts.append(_stacked_chart("chart-agents", f"Top {len(top)} AI agents by sites fully disallowing them", top,
-                                     "Per agent, the audited sites whose robots.txt gives it each verdict; unknown: "
-                                     "robots.txt could not be read. Every agent: agents.csv."))  # fmt: skip
+        charts.append(
+            _stacked_chart(
+                "chart-agents",
+                f"Top {len(top)} AI agents by sites fully disallowing them",
+                top,
+                "Per agent, the audited sites whose robots.txt gives it each verdict; unknown: "
+                "robots.txt could not be read. Every agent: agents.csv.",
+            )
+        )
     by_purpose: dict[str, Counter] = {purpose: Counter() for purpose in _PURPOSES}
     for row in run.agents:
         bucket = by_purpose.setdefault(row.get("purpose", "other"), Counter())
@@ -321,11 +391,23 @@ def _charts_section(run: _Run) -> str:
     if rows:
         charts.append(_stacked_chart("chart-purpose", "Verdicts by purpose class (every agent x site pair)", rows))
     if len(run.trends) >= 2:
-        charts.append(_line_chart("chart-trends", "Trends across runs (shares of sites that answered)", run.trends,
-                                  {"reserves_yes": "reserve AI training", "blocks_all_crawlers": "block every crawler",
-                                   "tdm_reservation": "tdm-reservation: 1", "noai": "noai"}))  # fmt: skip
+        charts.append(
+            _line_chart(
+                "chart-trends",
+                "Trends across runs (shares of sites that answered)",
+                run.trends,
+                {
+                    "reserves_yes": "reserve AI training",
+                    "blocks_all_crawlers": "block every crawler",
+                    "tdm_reservation": "tdm-reservation: 1",
+                    "noai": "noai",
+                },
+            )
+        )
     else:
-        charts.append('<p id="no-trends">No trends: no earlier run with a summary.csv in the folder beside this one.</p>')
+        charts.append(
+            '<p id="no-trends">No trends: no earlier run with a summary.csv in the folder beside this one.</p>'
+        )
     del ok
     return '<section id="charts"><h2>Charts</h2>' + "".join(charts) + "</section>"
 
@@ -335,9 +417,11 @@ def _charts_section(run: _Run) -> str:
 
 def _robots_reasons(record: dict) -> list[str]:
     robots = record.get("robots") or {}
-    items = [f"robots.txt: {esc(robots.get('status'))}"
-             + (f" (HTTP {esc(robots.get('http_status'))})" if robots.get("http_status") else "")
-             + (f" &mdash; {esc(robots.get('error'))}" if robots.get("error") else "")]  # fmt: skip
+    items = [
+        f"robots.txt: {esc(robots.get('status'))}"
+        + (f" (HTTP {esc(robots.get('http_status'))})" if robots.get("http_status") else "")
+        + (f" &mdash; {esc(robots.get('error'))}" if robots.get("error") else "")
+    ]
     # Agents named by the same rule share a line: an ai.robots.txt block list names 166 of them.
     same_rule: dict[tuple, list[dict]] = {}
     for result in record.get("agents") or []:
@@ -351,11 +435,16 @@ def _robots_reasons(record: dict) -> list[str]:
     other = record.get("other_agents") or {}
     if isinstance(other, dict) and other.get("verdict"):
         named = len(record.get("agents") or [])
-        items.append(f"every other listed agent{f' ({named} named above)' if named else ''}: "
-                     f"{esc(other.get('verdict'))}, {_rule_text(other)}")  # fmt: skip
+        items.append(
+            f"every other listed agent{f' ({named} named above)' if named else ''}: "
+            f"{esc(other.get('verdict'))}, {_rule_text(other)}"
+        )
     evidence = record.get("robots_evidence") or {}
-    for key, label in (("content_signals", "Content-Signal"), ("content_usage", "Content-Usage"),
-                       ("disallow_ai_training", "AI-training rule")):  # fmt: skip
+    for key, label in (
+        ("content_signals", "Content-Signal"),
+        ("content_usage", "Content-Usage"),
+        ("disallow_ai_training", "AI-training rule"),
+    ):
         for line in evidence.get(key) or []:
             if isinstance(line, dict):
                 items.append(f"{label} line {esc(line.get('line'))}: <code>{esc(line.get('value'))}</code>")
@@ -377,13 +466,19 @@ def _page_reasons(record: dict) -> list[str]:
     page = record.get("page") or {}
     home = record.get("home") or {}
     if home.get("status") and home.get("status") != "ok":
-        return [f"home page: {esc(home.get('status'))}" + (f" &mdash; {esc(home.get('error'))}" if home.get("error")
-                                                             else "")]  # fmt: skip
+        return [
+            f"home page: {esc(home.get('status'))}"
+            + (f" &mdash; {esc(home.get('error'))}" if home.get("error") else "")
+        ]
     items = [f"X-Robots-Tag: <code>{esc(value)}</code>" for value in page.get("x_robots_tag") or []]
-    for key, label in (("tdm_reservation_header", "tdm-reservation header"), ("tdm_policy_header", "tdm-policy header"),
-                       ("content_usage_header", "Content-Usage header"),
-                       ("content_signal_header", "Content-Signal header"),
-                       ("tdm_reservation_meta", "tdm-reservation meta"), ("tdm_policy_meta", "tdm-policy meta")):  # fmt: skip
+    for key, label in (
+        ("tdm_reservation_header", "tdm-reservation header"),
+        ("tdm_policy_header", "tdm-policy header"),
+        ("content_usage_header", "Content-Usage header"),
+        ("content_signal_header", "Content-Signal header"),
+        ("tdm_reservation_meta", "tdm-reservation meta"),
+        ("tdm_policy_meta", "tdm-policy meta"),
+    ):
         if page.get(key) is not None:
             items.append(f"{label}: <code>{esc(page[key])}</code>")
     for meta in page.get("robots_meta") or []:
@@ -403,19 +498,25 @@ def _document_reasons(record: dict) -> list[str]:
             items.append(f"tdmrep.json invalid: {esc(tdmrep.get('error'))}")
         for rule in (tdmrep.get("rules") or [])[:10]:
             if isinstance(rule, dict):
-                items.append(f"tdmrep.json entry {esc(rule.get('index'))}: location <code>{esc(rule.get('location'))}"
-                             f"</code>, tdm-reservation {esc(rule.get('reservation'))}"
-                             + (f", policy <code>{esc(rule.get('policy'))}</code>" if rule.get("policy") else "")
-                             + (f" (skipped: {esc(rule.get('error'))})" if rule.get("error") else ""))  # fmt: skip
+                items.append(
+                    f"tdmrep.json entry {esc(rule.get('index'))}: location <code>{esc(rule.get('location'))}"
+                    f"</code>, tdm-reservation {esc(rule.get('reservation'))}"
+                    + (f", policy <code>{esc(rule.get('policy'))}</code>" if rule.get("policy") else "")
+                    + (f" (skipped: {esc(rule.get('error'))})" if rule.get("error") else "")
+                )
     elif fetched.get("status"):
         items.append(f"tdmrep.json: {esc(fetched.get('status'))}")
     verdict = record.get("verdict") or {}
     if verdict.get("tdm_source"):
-        items.append(f"effective tdm-reservation for /: {esc(verdict.get('tdm_reservation'))} from "
-                     f"{esc(verdict.get('tdm_source'))}")  # fmt: skip
+        items.append(
+            f"effective tdm-reservation for /: {esc(verdict.get('tdm_reservation'))} from "
+            f"{esc(verdict.get('tdm_source'))}"
+        )
     aitxt = record.get("aitxt_evidence") or {}
     if aitxt.get("robots_style"):
-        state = "disallows everything" if aitxt.get("disallows_all") else "partial" if aitxt.get("partial") else "allows"
+        state = (
+            "disallows everything" if aitxt.get("disallows_all") else "partial" if aitxt.get("partial") else "allows"
+        )
         lines = ", ".join(f"<code>{esc(line)}</code>" for line in (aitxt.get("disallowed") or [])[:5])
         items.append(f"ai.txt {state}" + (f": {lines}" if lines else ""))
     licences = list((record.get("robots_evidence") or {}).get("licenses") or [])
@@ -425,18 +526,25 @@ def _document_reasons(record: dict) -> list[str]:
 
 
 def _conflict_reasons(rows: list[dict[str, str]]) -> list[str]:
-    return [f'<span class="sev-{esc(row.get("severity"))}">{esc(row.get("severity"))}</span> '
-            f"{esc(row.get('kind'))} {esc(row.get('agent') or row.get('signal'))}"
-            + (f" (line {esc(row.get('line'))})" if row.get("line") else "")
-            + f": {esc(row.get('detail'))}" for row in rows]  # fmt: skip
+    return [
+        f'<span class="sev-{esc(row.get("severity"))}">{esc(row.get("severity"))}</span> '
+        f"{esc(row.get('kind'))} {esc(row.get('agent') or row.get('signal'))}"
+        + (f" (line {esc(row.get('line'))})" if row.get("line") else "")
+        + f": {esc(row.get('detail'))}"
+        for row in rows
+    ]
 
 
 def _reasons(row: dict[str, str], record: dict | None, conflicts: list[dict[str, str]]) -> str:
     if record is None:
         return esc(row.get("error") or "no record")
     parts = []
-    for title, items in (("robots.txt", _robots_reasons(record)), ("home page", _page_reasons(record)),
-                         ("other files", _document_reasons(record)), ("conflicts", _conflict_reasons(conflicts))):  # fmt: skip
+    for title, items in (
+        ("robots.txt", _robots_reasons(record)),
+        ("home page", _page_reasons(record)),
+        ("other files", _document_reasons(record)),
+        ("conflicts", _conflict_reasons(conflicts)),
+    ):
         if items:
             parts.append(f"<h4>{title}</h4><ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
     if record.get("error"):
@@ -445,16 +553,24 @@ def _reasons(row: dict[str, str], record: dict | None, conflicts: list[dict[str,
 
 
 def _table_section(run: _Run) -> str:
-    head = "".join(f'<th data-col="{number}" tabindex="0">{esc(name)}</th>' for number, name in enumerate(_TABLE_COLUMNS))
+    head = "".join(
+        f'<th data-col="{number}" tabindex="0">{esc(name)}</th>' for number, name in enumerate(_TABLE_COLUMNS)
+    )
     body = []
     for row in run.domains:
         key = row.get("domain") or ""
         conflicts = run.conflicts.get(key, []) if key else []
         severities = Counter(conflict.get("severity") for conflict in conflicts)
         conflict_cell = ", ".join(f"{count} {severity}" for severity, count in severities.most_common())
-        cells = [row.get("domain") or row.get("input"), row.get("status"), row.get("robots_status"),
-                 row.get("reserves_ai_training"), (row.get("reservation_signals") or "").replace(";", " "),
-                 row.get("tdm_reservation"), conflict_cell]  # fmt: skip
+        cells = [
+            row.get("domain") or row.get("input"),
+            row.get("status"),
+            row.get("robots_status"),
+            row.get("reserves_ai_training"),
+            (row.get("reservation_signals") or "").replace(";", " "),
+            row.get("tdm_reservation"),
+            conflict_cell,
+        ]
         record = run.records.get(_site_key(row))
         details = f"<details><summary>{esc(cells[0])}</summary>{_reasons(row, record, conflicts)}</details>"
         tds = [f"<td>{details}</td>"] + [f"<td>{esc(value)}</td>" for value in cells[1:]]
@@ -462,9 +578,11 @@ def _table_section(run: _Run) -> str:
     shown, total = len(run.domains), run.sites
     left_out = ""
     if total > shown:
-        left_out = (f'<p id="left-out">This page shows the first {shown:,} of {total:,} domains (input order) and '
-                    f"their reasons. Every domain is in domains.csv, every agent verdict in domain_agents.csv, every "
-                    f"conflict in conflicts.csv, every reason in audit.jsonl.</p>")  # fmt: skip
+        left_out = (
+            f'<p id="left-out">This page shows the first {shown:,} of {total:,} domains (input order) and '
+            f"their reasons. Every domain is in domains.csv, every agent verdict in domain_agents.csv, every "
+            f"conflict in conflicts.csv, every reason in audit.jsonl.</p>"
+        )
     options = "".join(f'<option value="{value}">{value}</option>' for value in ("yes", "partial", "no", "unknown"))
     return (
         f'<section id="domains"><h2>Domains</h2>{left_out}'
@@ -500,7 +618,8 @@ var filter=document.getElementById('filter'),reserves=document.getElementById('r
 var count=document.getElementById('row-count');
 function cell(row,i){var c=row.cells[i];var s=c.querySelector('summary');return (s?s.textContent:c.textContent).trim();}
 function apply(){var q=filter.value.toLowerCase(),r=reserves.value,n=0;
-rows.forEach(function(row){var show=(!r||row.getAttribute('data-reserves')===r)&&(!q||row.textContent.toLowerCase().indexOf(q)>=0);
+rows.forEach(function(row){var show=(!r||row.getAttribute('data-reserves')===r)&&
+(!q||row.textContent.toLowerCase().indexOf(q)>=0);
 row.hidden=!show;if(show)n++;});count.textContent=String(n);}
 filter.addEventListener('input',apply);reserves.addEventListener('change',apply);
 Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th,i){
@@ -519,16 +638,20 @@ def render_html(run_dir: Path) -> str:
     """The page of a run folder, as text."""
     run = _read_run(Path(run_dir))
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
-    policy = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'; "
-              "form-action 'none'; base-uri 'none'")  # fmt: skip
+    policy = (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'; "
+        "form-action 'none'; base-uri 'none'"
+    )
     title = f"optout-audit run {run.info.get('run_id') or run.run_dir.name}"
     conflicts = ", ".join(f"{count} {severity}" for severity, count in run.conflict_counts.most_common()) or "none"
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{esc(policy)}">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{esc(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{esc(title)}</h1>"
-        + _run_section(run) + _headline_section(run) + _charts_section(run)
+        + _run_section(run)
+        + _headline_section(run)
+        + _charts_section(run)
         + f'<p id="conflict-total">Conflicts in the run: {esc(conflicts)} (conflicts.csv).</p>'
         + _table_section(run)
         + f"<script>{_SCRIPT}</script></body></html>\n"
