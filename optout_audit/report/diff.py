@@ -255,8 +255,8 @@ def summarise(changes: pd.DataFrame) -> list[str]:
             lines.append(f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}"
                          + _names(rows.loc[rows["new"].eq("full"), "domain"]))
         if unblocks:
-            lines.append(f"-{_count(unblocks, 'domain no longer fully blocks', 'domains no longer fully block')} {agent}"
-                         + _names(rows.loc[rows["old"].eq("full"), "domain"]))
+            no_longer = _count(unblocks, "domain no longer fully blocks", "domains no longer fully block")
+            lines.append(f"-{no_longer} {agent}" + _names(rows.loc[rows["old"].eq("full"), "domain"]))
     signals = changes[changes["scope"].eq("signal")]
     for signal in sorted(signals["item"].unique()):
         rows = signals[signals["item"].eq(signal)]
@@ -267,7 +267,8 @@ def summarise(changes: pd.DataFrame) -> list[str]:
     statuses = domain_rows[domain_rows["item"].eq("status")]
     for status, (one, many) in _STATUS_WORDS.items():
         if count := int(statuses["new"].eq(status).sum()):
-            lines.append(f"{count} {one if count == 1 else many}" + _names(statuses.loc[statuses["new"].eq(status), "domain"]))
+            lines.append(f"{count} {one if count == 1 else many}"
+                         + _names(statuses.loc[statuses["new"].eq(status), "domain"]))
     if back := int((statuses["new"].eq("ok") & statuses["old"].ne("ok")).sum()):
         lines.append(f"{back} {'answers' if back == 1 else 'answer'} again"
                      + _names(statuses.loc[statuses["new"].eq("ok") & statuses["old"].ne("ok"), "domain"]))
