@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
     history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+
+    check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
+    check.add_argument("site", metavar="SITE", help="a domain or URL")
+    check.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
+    check.add_argument("--goal", choices=["block-training", "block-ai", "allow-search-only"], default="block-training",
+                       help="what the site's signals should say (default block-training)")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.add_argument("--timeout", type=_positive(float), default=10.0, help="seconds per request (default 10)")
     return parser
 
 
@@ -125,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "check":
+            from optout_audit.app.check import check
+
+            return check(args)
         if args.command in ("runs", "diff", "history"):
             from optout_audit.app import history as history_cli
 

@@ -216,6 +216,17 @@ _STATUS_WORDS = {"unreachable": ("became unreachable", "became unreachable"),
                  "timeout": ("now times out", "now time out"), "error": ("now fails", "now fail")}  # fmt: skip
 
 
+#: Domains named after a summary line before "and N more".
+SUMMARY_DOMAINS = 3
+
+
+def _names(domains: pd.Series) -> str:
+    """`` (a.test, b.test, c.test and 4 more)``: the domains behind a summary line, in order."""
+    names = sorted(set(domains.astype("str")))
+    more = len(names) - SUMMARY_DOMAINS
+    return f" ({', '.join(names[:SUMMARY_DOMAINS])}{f' and {more} more' if more > 0 else ''})" if names else ""
+
+
 def summarise(changes: pd.DataFrame) -> list[str]:
     """The short summary printed by ``optout-audit diff``, counted from the rows of changes.csv."""
     if changes.empty:
@@ -229,30 +240,36 @@ def summarise(changes: pd.DataFrame) -> list[str]:
     reserves = domain_rows[domain_rows["item"].eq("reserves_ai_training")]
     now, gone = int(reserves["new"].eq("yes").sum()), int(reserves["old"].eq("yes").sum())
     if now:
-        lines.append(f"+{_count(now, 'domain now reserves', 'domains now reserve')} AI training site-wide")
+        lines.append(f"+{_count(now, 'domain now reserves', 'domains now reserve')} AI training site-wide"
+                     + _names(reserves.loc[reserves["new"].eq("yes"), "domain"]))
     if gone:
-        lines.append(f"-{_count(gone, 'domain no longer reserves', 'domains no longer reserve')} AI training site-wide")
+        lines.append(f"-{_count(gone, 'domain no longer reserves', 'domains no longer reserve')} AI training site-wide"
+                     + _names(reserves.loc[reserves["old"].eq("yes"), "domain"]))
     agents = changes[changes["scope"].eq("agent")]
     for agent in MAIN_AGENTS:
         rows = agents[agents["item"].eq(agent)]
         blocks, unblocks = int(rows["new"].eq("full").sum()), int(rows["old"].eq("full").sum())
         if blocks:
-            lines.append(f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}")
+            lines.append(f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}"
+                         + _names(rows.loc[rows["new"].eq("full"), "domain"]))
         if unblocks:
-            lines.append(f"-{_count(unblocks, 'domain no longer fully blocks', 'domains no longer fully block')} {agent}")
+            no_longer = _count(unblocks, "domain no longer fully blocks", "domains no longer fully block")
+            lines.append(f"-{no_longer} {agent}" + _names(rows.loc[rows["old"].eq("full"), "domain"]))
     signals = changes[changes["scope"].eq("signal")]
     for signal in sorted(signals["item"].unique()):
         rows = signals[signals["item"].eq(signal)]
         if came := int(rows["change"].eq("appeared").sum()):
-            lines.append(f"+{came} gained {signal}")
+            lines.append(f"+{came} gained {signal}" + _names(rows.loc[rows["change"].eq("appeared"), "domain"]))
         if went := int(rows["change"].eq("disappeared").sum()):
-            lines.append(f"-{went} dropped {signal}")
+            lines.append(f"-{went} dropped {signal}" + _names(rows.loc[rows["change"].eq("disappeared"), "domain"]))
     statuses = domain_rows[domain_rows["item"].eq("status")]
     for status, (one, many) in _STATUS_WORDS.items():
         if count := int(statuses["new"].eq(status).sum()):
-            lines.append(f"{count} {one if count == 1 else many}")
+            lines.append(f"{count} {one if count == 1 else many}"
+                         + _names(statuses.loc[statuses["new"].eq(status), "domain"]))
     if back := int((statuses["new"].eq("ok") & statuses["old"].ne("ok")).sum()):
-        lines.append(f"{back} {'answers' if back == 1 else 'answer'} again")
+        lines.append(f"{back} {'answers' if back == 1 else 'answer'} again"
+                     + _names(statuses.loc[statuses["new"].eq("ok") & statuses["old"].ne("ok"), "domain"]))
     return lines
 
 
