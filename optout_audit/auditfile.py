@@ -40,12 +40,12 @@ from typing import Any, NamedTuple
 import msgspec
 
 from optout_audit.detect.verdict import DomainVerdict
-from optout_audit.items import AgentResult, Fetch, SiteAudit
+from optout_audit.items import AgentResult, Conflict, Fetch, SiteAudit
 
 if typing.TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS", "OTHER_COLUMNS",
+__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "CONFLICT_FIELDS", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS", "OTHER_COLUMNS",
            "SITE_FIELDS", "VERDICT_FIELDS", "AuditLine", "Chunk", "projection", "read_chunks", "read_line",
            "RUN_FILE", "audited_keys", "read_record", "site_key"]  # fmt: skip
 
@@ -129,9 +129,12 @@ _KeyLine = projection(SiteAudit, ["status", "domain", "line", "origin", *DOCUMEN
 _ReportFetch = projection(Fetch, ["status", "http_status"])
 _Agent = projection(AgentResult, AGENT_FIELDS)
 _Verdict = projection(DomainVerdict, VERDICT_FIELDS)
+#: Every Conflict field: the rows of :meth:`Chunk.conflicts`.
+CONFLICT_FIELDS = tuple(field.name for field in dataclasses.fields(Conflict))
+_Conflict = projection(Conflict, CONFLICT_FIELDS)
 #: What the report stage reads of a record.
-Record = projection(SiteAudit, [*SITE_FIELDS, *DOCUMENTS, "agents", "other_agents", "verdict"],
-                    replace={Fetch: _ReportFetch, AgentResult: _Agent},
+Record = projection(SiteAudit, [*SITE_FIELDS, *DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"],
+                    replace={Fetch: _ReportFetch, AgentResult: _Agent, Conflict: _Conflict},
                     override={"verdict": _Verdict})  # items.py declares it dict[str, Any]: DomainVerdict's dict
 
 _decoders: dict[type, msgspec.json.Decoder] = {}
@@ -253,6 +256,10 @@ SITE_DTYPES: dict[str, str | None] = {
 }
 #: The columns of :meth:`Chunk.named`: ``record`` and every AgentResult field.
 NAMED_DTYPES: dict[str, str | None] = {"record": "int64", **{name: _dtype(_AGENT_TYPES[name]) for name in AGENT_FIELDS}}
+_CONFLICT_TYPES = typing.get_type_hints(Conflict)
+#: The columns of :meth:`Chunk.conflicts`: ``record`` and every Conflict field.
+CONFLICT_DTYPES: dict[str, str | None] = {"record": "int64",
+                                          **{name: _dtype(_CONFLICT_TYPES[name]) for name in CONFLICT_FIELDS}}
 
 
 #: Where each column of :meth:`Chunk.sites` is in a record (dotted: inside a sub-object).
@@ -264,6 +271,7 @@ _SITE_PATHS = {
 }
 _site_values = operator.attrgetter(*_SITE_PATHS.values())
 _agent_values = operator.attrgetter(*AGENT_FIELDS)
+_conflict_values = operator.attrgetter(*CONFLICT_FIELDS)
 
 
 def _columns(rows: list[tuple[Any, ...]], dtypes: dict[str, str | None]) -> dict[str, Any]:
@@ -321,6 +329,14 @@ class Chunk:
                 entries.extend(record.agents)
         rows = [(number, *values) for number, values in zip(numbers, map(_agent_values, entries), strict=True)]
         return pd.DataFrame(_columns(rows, NAMED_DTYPES))
+
+    def conflicts(self) -> pd.DataFrame:
+        """One row per entry of the records' ``conflicts`` lists: ``record`` and :data:`CONFLICT_FIELDS`."""
+        import pandas as pd
+
+        rows = [(number, *_conflict_values(conflict))
+                for number, record in enumerate(self.records, start=self.first) for conflict in record.conflicts]
+        return pd.DataFrame(_columns(rows, CONFLICT_DTYPES))
 
 
 def _log_unreadable(path: Path, number: int, reason: str) -> None:

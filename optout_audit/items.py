@@ -62,6 +62,22 @@ class AgentResult:
 
 
 @dataclass(slots=True)
+class Conflict:
+    """One thing a site's signals say against each other or miss: a row of conflicts.csv.
+
+    ``kind``: silent_miss | parsers_disagree | signals_contradict | split_by_purpose (see
+    detect/conflicts.py); ``severity``: error | warning | info; ``line``: the robots.txt line, if any.
+    """
+
+    kind: str
+    severity: str
+    agent: str = ""
+    signal: str = ""
+    detail: str = ""
+    line: int | None = None
+
+
+@dataclass(slots=True)
 class PageSignals:
     """What the home page's headers and <head> say (None: not read)."""
 
@@ -111,7 +127,7 @@ class SiteAudit:
     tdmrep_evidence: dict[str, Any] = field(default_factory=dict)
     aitxt_evidence: dict[str, Any] = field(default_factory=dict)
     verdict: dict[str, Any] = field(default_factory=dict)  # detect.verdict.DomainVerdict as dict
-    conflicts: list[dict[str, Any]] = field(default_factory=list)  # detect.conflicts.Conflict as dicts
+    conflicts: list[Conflict] = field(default_factory=list)  # what the site's signals say against each other
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

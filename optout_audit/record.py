@@ -35,7 +35,7 @@ from optout_audit.detect.verdict import (
     robots_evidence,
     robots_rules_known,
 )
-from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
+from optout_audit.items import AgentResult, Conflict, Fetch, PageSignals, SiteAudit
 
 __all__ = [
     "DOCUMENT_PATHS",
@@ -185,7 +185,7 @@ class SiteRecord:
         audit.verdict = jsonable(asdict(verdict))
         found = find_conflicts(self.robots, self.agents, robots_text=self.robots_text, rules_known=self.rules_known,
                                headers=self.headers, html=self.html, tdmrep=self.tdmrep, aitxt=self.aitxt)
-        audit.conflicts = [conflict.to_dict() for conflict in found]
+        audit.conflicts = [Conflict(c.kind, c.severity, c.agent, c.signal, c.detail, c.line) for c in found]
         audit.finished_at = finished_at
         return audit
 

@@ -65,7 +65,7 @@ def test_every_site_audit_field_is_read_or_left_out_on_purpose():
 
     from optout_audit import auditfile
 
-    read = {*auditfile.SITE_FIELDS, *auditfile.DOCUMENTS, "agents", "other_agents", "verdict"}
+    read = {*auditfile.SITE_FIELDS, *auditfile.DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"}
     assert {field.name for field in dataclasses.fields(SiteAudit)} == read | NOT_READ
     assert set(auditfile.Record.__struct_fields__) == read
 

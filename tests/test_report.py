@@ -72,7 +72,8 @@ def test_report_columns_start_with_design_contract() -> None:
 def test_build_reports_writes_every_file_with_its_header(tmp_path: Path) -> None:
     shutil.copytree(SMALL, tmp_path / "run")
     paths = build_reports(tmp_path / "run", generated_at=STAMP)
-    assert paths == {name: tmp_path / "run" / name for name in REPORT_COLUMNS}
+    assert paths == {name: tmp_path / "run" / name for name in [*REPORT_COLUMNS, "report.html"]}
+    assert text(paths.pop("report.html")).startswith("<!DOCTYPE html>")
     for name, path in paths.items():
         body = text(path)
         assert body.split("\n", 1)[0] == ",".join(REPORT_COLUMNS[name])

@@ -1,10 +1,11 @@
 """Build every report of a run folder from its ``audit.jsonl``, one chunk of records at a time.
 
 Each chunk (:func:`optout_audit.auditfile.read_chunks`) becomes two DataFrames, ``sites`` (one
-row per record) and ``named`` (one row per named-agent entry); from those come its domains.csv
-rows and domain_agents.csv rows, appended to the files, and its counts, added to the run's
-totals. After the last chunk the totals become ``agents.csv``, ``signals.csv`` and
-``summary.csv``. Memory is bounded by one chunk, not by the run.
+row per record) and ``named`` (one row per named-agent entry); from those come its domains.csv,
+domain_agents.csv and conflicts.csv rows, appended to the files, and its counts, added to the
+run's totals. After the last chunk the totals become ``agents.csv``, ``signals.csv`` and
+``summary.csv``, and then report.html is written from the files (:mod:`.html`). Memory is bounded
+by one chunk, not by the run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from optout_audit.report.agents import (
     per_agent,
     site_agents,
 )
+from optout_audit.report.conflicts import CONFLICT_COLUMNS, per_conflict
 from optout_audit.report.domains import DOMAIN_COLUMNS, per_domain
+from optout_audit.report.html import write_html_report
 from optout_audit.report.signals import SIGNAL_COLUMNS, count_signals, per_signal
 from optout_audit.report.summary import SUMMARY_COLUMNS, count_sites, per_metric
 from optout_audit.report.write import CsvWriter, write_csv
@@ -39,6 +42,7 @@ REPORT_COLUMNS: dict[str, list[str]] = {
     "agents.csv": AGENT_COLUMNS,
     "signals.csv": SIGNAL_COLUMNS,
     "summary.csv": SUMMARY_COLUMNS,
+    "conflicts.csv": CONFLICT_COLUMNS,
 }
 
 
@@ -62,11 +66,13 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
     with (
         CsvWriter(paths["domains.csv"], DOMAIN_COLUMNS) as domains,
         CsvWriter(paths["domain_agents.csv"], DOMAIN_AGENT_COLUMNS) as domain_agents,
+        CsvWriter(paths["conflicts.csv"], CONFLICT_COLUMNS) as conflicts,
     ):
         for chunk in paused_collector(read_chunks(audit, chunksize)):
             sites, named = chunk.sites(), chunk.named()
             domains.write(per_domain(sites, named))
             domain_agents.write(site_agents(sites, named))
+            conflicts.write(per_conflict(sites, chunk.conflicts()))
             verdicts = _add(verdicts, count_verdicts(sites, named))
             signals = _add(signals, count_signals(sites))
             sites_count = _add(sites_count, count_sites(sites))
@@ -79,6 +85,7 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     summary = per_metric(sites_count, unreadable_lines=unreadable, generated_at=stamp, run=_run_record(run_dir))
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
+    paths["report.html"] = write_html_report(run_dir)  # last: the page reads the CSVs
     return paths
 
 
