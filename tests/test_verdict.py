@@ -7,10 +7,17 @@ import pytest
 from optout_audit.agents import ai_agents, training_agents
 from optout_audit.detect.aitxt import parse_aitxt
 from optout_audit.detect.headers import parse_headers
-from optout_audit.detect.html import parse_html_head
+from optout_audit.detect.html import crawler_names, parse_html_head
 from optout_audit.detect.robots import RobotsTxt
 from optout_audit.detect.tdmrep import parse_tdmrep
 from optout_audit.detect.verdict import agent_results, domain_verdict, robots_evidence
+
+AGENT_NAMES = crawler_names(ai_agents())
+
+
+def read_head(body, encoding=None):
+    return parse_html_head(body, encoding, agent_names=AGENT_NAMES)
+
 
 TRAINING = frozenset(agent.name for agent in training_agents())
 
@@ -23,7 +30,7 @@ def verdict(robots=None, *, robots_read=True, answered=True, headers=None, head=
         training_agents=TRAINING,
         evidence=robots_evidence(parsed, ai_agents()) if parsed is not None and robots_read else None,
         headers=parse_headers(headers) if headers is not None else None,
-        html=parse_html_head(head.encode()) if head is not None else None,
+        html=read_head(head.encode()) if head is not None else None,
         tdmrep=parse_tdmrep(tdmrep.encode()) if tdmrep is not None else None,
         aitxt=parse_aitxt(aitxt.encode()) if aitxt is not None else None,
     )

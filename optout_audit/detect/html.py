@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Iterable
 
 from lxml import etree
 
-from optout_audit.agents import ai_agents
 from optout_audit.detect.headers import directive_tokens
 
-__all__ = ["HtmlSignals", "parse_html_head"]
+__all__ = ["HtmlSignals", "crawler_names", "parse_html_head"]
 
 #: Bytes parsed at most when no ``</head`` or ``<body`` marks the end of the head.
 MAX_HEAD_BYTES = 1024 * 1024
@@ -72,13 +71,26 @@ class HtmlSignals:
     license_links: list[str] = field(default_factory=list)
 
 
-def parse_html_head(body: bytes, encoding: str | None = None) -> HtmlSignals:
-    """Read the opt-out meta and link tags of an HTML document; ``encoding`` is the HTTP charset."""
+def crawler_names(agents: Iterable[object]) -> frozenset[str]:
+    """The lower-cased names of ``agents`` (objects with a ``name``, or names), for :func:`parse_html_head`.
+
+    Built once per run by the caller: a meta tag named after one of them addresses crawlers.
+    """
+    names = (getattr(agent, "name", agent) for agent in agents)
+    return frozenset(name.strip().lower() for name in names if isinstance(name, str))
+
+
+def parse_html_head(body: bytes, encoding: str | None = None, *, agent_names: frozenset[str]) -> HtmlSignals:
+    """Read the opt-out meta and link tags of an HTML document; ``encoding`` is the HTTP charset.
+
+    ``agent_names`` (see :func:`crawler_names`): lower-cased names of the AI agents audited; a
+    ``<meta name="GPTBot" content="noai">`` counts as a robots meta for them.
+    """
     metas, links = _meta_and_link_tags(_head_text(body, encoding))
     meta = [_meta_entry(tag) for tag in metas if tag.get("name") is not None]
     signals = HtmlSignals(meta=meta, license_links=_license_links(links))
     for entry in meta:
-        _read_ai_directives(entry, signals)
+        _read_ai_directives(entry, signals, agent_names)
     signals.tdm_reservation = _first_content(meta, "tdm-reservation")
     signals.tdm_policy = _first_content(meta, "tdm-policy")
     return signals
@@ -101,12 +113,12 @@ def _meta_and_link_tags(text: str) -> tuple[list[etree._Element], list[etree._El
     return metas, links
 
 
-def _read_ai_directives(entry: dict[str, str], signals: HtmlSignals) -> None:
+def _read_ai_directives(entry: dict[str, str], signals: HtmlSignals, agent_names: frozenset[str]) -> None:
     """Set noai/noimageai (and their source) from one meta entry."""
     name = entry["name"]
     if name in AI_DIRECTIVES:
         found = {name}  # <meta name="noai" content="...">: the name is the statement
-    elif _is_robots_name(name):
+    elif _is_robots_name(name, agent_names):
         found = set(directive_tokens(entry["content"])) & set(AI_DIRECTIVES)
     else:
         return
@@ -117,14 +129,9 @@ def _read_ai_directives(entry: dict[str, str], signals: HtmlSignals) -> None:
         signals.noai_sources.append(source)
 
 
-def _is_robots_name(name: str) -> bool:
+def _is_robots_name(name: str, agent_names: frozenset[str]) -> bool:
     """Does a meta of this name address crawlers (``robots`` or a crawler's own name)?"""
-    return name in _CRAWLER_NAMES or name.endswith("bot") or name in _agent_names()
-
-
-@cache
-def _agent_names() -> frozenset[str]:
-    return frozenset(agent.name.lower() for agent in ai_agents())
+    return name in _CRAWLER_NAMES or name.endswith("bot") or name in agent_names
 
 
 def _meta_entry(tag: etree._Element) -> dict[str, str]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from optout_audit.agents import Agent
+from typing import TYPE_CHECKING
 from optout_audit.detect.aitxt import AiTxt
 from optout_audit.detect.headers import HeaderSignals
 from optout_audit.detect.html import HtmlSignals
@@ -30,6 +29,9 @@ from optout_audit.detect.preferences import (
 )
 from optout_audit.detect.robots import AgentVerdict, RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserves_somewhere
+
+if TYPE_CHECKING:  # the agent list is handed in; detect/ never loads it
+    from optout_audit.agents import Agent
 
 __all__ = ["DomainVerdict", "RobotsEvidence", "agent_results", "domain_verdict", "robots_evidence"]
 

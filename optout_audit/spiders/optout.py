@@ -34,7 +34,7 @@ from optout_audit import PRODUCT_TOKEN
 from optout_audit.agents import ai_agents, training_agents
 from optout_audit.detect.aitxt import AiTxt, parse_aitxt
 from optout_audit.detect.headers import HeaderSignals, parse_headers
-from optout_audit.detect.html import HtmlSignals, parse_html_head
+from optout_audit.detect.html import HtmlSignals, crawler_names, parse_html_head
 from optout_audit.detect.robots import RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep
 from optout_audit.detect.verdict import (
@@ -118,6 +118,7 @@ class OptoutSpider(scrapy.Spider):
         # Sites already audited in an earlier, interrupted run (resume).
         self.skip_hosts: set[str] = set(skip_hosts or ())
         self.agents = ai_agents()
+        self.agent_names = crawler_names(self.agents)  # handed to detect.html, which loads no data
         self.training = frozenset(agent.name for agent in training_agents())
         self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.spiders.feeding)
 
@@ -268,7 +269,7 @@ class OptoutSpider(scrapy.Spider):
         if step == "home" and fetch.status == "ok":
             # An error page says nothing about the site's pages: its signals stay unknown.
             state.headers = parse_headers(_header_pairs(response))
-            state.html = parse_html_head(response.body, _charset(response))
+            state.html = parse_html_head(response.body, _charset(response), agent_names=self.agent_names)
         elif fetch.status == "ok" and step == "tdmrep":
             state.tdmrep = parse_tdmrep(response.body)
             state.audit.tdmrep_evidence = _asdict(state.tdmrep)
