@@ -34,6 +34,18 @@ SITES = [
     _site("content-usage-invalid.test", headers=[("Content-Usage", "Train-AI=n")]),
     _site("content-usage-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /private/ train-ai=n\n"),
     _site("disallow-ai-training.test", robots="User-agent: *\nDisallowAITraining: /\n"),
+    _site("content-usage-every-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /* train-ai=n\n"),
+    _site("disallow-ai-training-path.test", robots="User-agent: Foo\nDisallowAITraining: /news/\n"),
+    _site("aitxt-file-types.test", extra={"/ai.txt": Resource.text("User-Agent: *\nDisallow: *.jpg\nDisallow: *.png\n")}),
+    _site("tdmrep-shadowed.test", extra={"/.well-known/tdmrep.json": Resource.json(
+        '[{"location": "/", "tdm-reservation": 0}, {"location": "/images/*", "tdm-reservation": 1}]')}),
+    _site("tdmrep-half-shadowed.test", extra={"/.well-known/tdmrep.json": Resource.json(
+        '[{"location": "/*.png$", "tdm-reservation": 0}, {"location": "/*.png", "tdm-reservation": 1}]')}),
+    Site("truncated-bom.test", {
+        "/robots.txt": Resource.text(b"\xef\xbbUser-agent: GPTBot\nDisallow: /\n"),
+        "/": Resource.html(PLAIN),
+    }),
+    _site("home-too-large.test", extra={"/": Resource.html("<html><head>" + "x" * (5 * 1024 * 1024) + "</head></html>")}),
     _site("rsl.test", robots="License: https://rsl.test/license.xml\nUser-agent: *\nAllow: /\n"),
     _site("tdm-meta-overrides.test", head='<meta name="tdm-reservation" content="0">',
           extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": 1}]')}),
@@ -76,7 +88,20 @@ COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "
         ("content-usage-header.test", ("yes", "content_usage_train_ai_n", "false", "false", "", "",
                                        "train-ai=n, search=y")),
         ("content-usage-invalid.test", ("no", "", "false", "false", "", "", "Train-AI=n")),
-        ("content-usage-path.test", ("no", "", "false", "false", "", "", "/private/ train-ai=n")),
+        # issue 17 class 4: a path-scoped reservation is one for part of the site
+        ("content-usage-path.test", ("partial", "content_usage_train_ai_n_partial", "false", "false", "", "",
+                                     "/private/ train-ai=n")),
+        ("content-usage-every-path.test", ("yes", "content_usage_train_ai_n", "false", "false", "", "",
+                                           "/* train-ai=n")),
+        ("disallow-ai-training-path.test", ("partial", "disallow_ai_training_partial", "false", "false", "", "", "")),
+        ("aitxt-file-types.test", ("partial", "ai_txt_partial", "false", "false", "", "", "")),
+        # issue 17 class 1: a reserving rule shadowed by an earlier rule reserves nothing
+        ("tdmrep-shadowed.test", ("no", "", "false", "false", "0", "tdmrep.json", "")),
+        ("tdmrep-half-shadowed.test", ("partial", "tdmrep_partial", "false", "false", "", "", "")),
+        # issue 17 class 5: a truncated BOM does not cost the first line
+        ("truncated-bom.test", ("yes", "robots_training_agent_full", "false", "false", "", "", "")),
+        # issue 11: the home page refused as too large -> not "no"
+        ("home-too-large.test", ("unknown", "", "", "", "", "", "")),
         ("disallow-ai-training.test", ("yes", "disallow_ai_training;robots_blocks_all", "", "", "", "", "")),
         # the home page's meta 0 supersedes the file for "/", the file still reserves the rest
         ("tdm-meta-overrides.test", ("partial", "tdmrep_partial", "false", "false", "0", "meta", "")),

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_audit.detect.patterns import covers, covers_every_path, uncovered_path
+from optout_audit.detect.patterns import covers, covers_every_path, reserved_extent, uncovered_path
 from optout_audit.detect.robots import _matches
 from optout_audit.detect.tdmrep import parse_tdmrep, tdmrep_reserved_path, tdmrep_reserves_somewhere
 
@@ -146,3 +146,23 @@ def test_tdmrep_reserved_path_agrees_with_brute_force(rules):
     else:
         rule = file.match(path)
         assert rule is not None and rule.reservation == 1
+
+
+# -- longest-match extent of path rules (Content-Usage, DisallowAITraining) --------------------------
+
+
+def brute_reserved(rules, ties_reserve, path):
+    matched = [(len(pattern), reserves) for pattern, reserves in rules if _matches(pattern, path)]
+    if not matched:
+        return False
+    best = max(length for length, _ in matched)
+    kinds = {reserves for length, reserves in matched if length == best}
+    return ties_reserve if len(kinds) == 2 else kinds.pop()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(patterns | st.just(b""), st.booleans()), max_size=4), st.booleans())
+def test_reserved_extent_agrees_with_brute_force(rules, ties_reserve):
+    reserved = [brute_reserved(rules, ties_reserve, path) for path in PATHS]
+    expected = "all" if all(reserved) else "part" if any(reserved) else ""
+    assert reserved_extent(rules, ties_reserve) == expected

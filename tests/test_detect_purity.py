@@ -59,6 +59,7 @@ PROBE = textwrap.dedent(
         html=parse_html_head(b"<head><meta name=gptbot content=noai></head>", agent_names=crawler_names(agents)),
         tdmrep=parse_tdmrep(b'[{"location": "/", "tdm-reservation": 1}]'),
         aitxt=parse_aitxt(b"User-agent: *\nDisallow: /\n"),
+        unread=verdict.unread_sources({"home": "ok", "tdmrep": "ok", "aitxt": "ok"}),
     )
     after_use = opened[len(after_import):]
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-__all__ = ["covers", "covers_every_path", "uncovered_path"]
+__all__ = ["covers", "covers_every_path", "reserved_extent", "uncovered_path"]
 
 #: Letters a witness path may use for the pattern's wildcards: unreserved, so a path keeps them as is.
 _WITNESS_LETTERS = b"qzjxkvwyfgpbmhucdlnrtsoiea0123456789QZJXKVWYFGPBMHUCDLNRTSOIEA-._~"
@@ -91,3 +91,37 @@ def uncovered_path(pattern: bytes, earlier: Sequence[bytes] | Iterable[bytes]) -
         if not any(_matcher(other).fullmatch(_star_word(glob)) for other in earlier):
             return glob.replace(b"*", letter)
     return None
+
+
+def reserved_extent(rules: Iterable[tuple[bytes, bool]], ties_reserve: bool) -> str:
+    """How much of a site a set of path rules reserves: ``all``, ``part`` or ``""`` (no path).
+
+    ``rules`` are ``(pattern, reserves)`` pairs decided as robots.txt decides Allow/Disallow: the
+    longest matching pattern wins (``b""`` matches every path with the lowest priority); at equal
+    length the reserving rule wins when ``ties_reserve`` (aipref Content-Usage: the most
+    restrictive preference) and loses otherwise (Allow wins ties). A rule matching no path is no rule.
+
+    >>> reserved_extent([(b"", True), (b"/ai-ok/", False)], ties_reserve=True)
+    'part'
+    >>> reserved_extent([(b"/", True), (b"/ai-ok/", False), (b"/ai-ok/*", True)], ties_reserve=True)
+    'all'
+    """
+    rules = [(pattern, reserves) for pattern, reserves in rules if _path_globs(pattern)]
+
+    def beaten(pattern: bytes, by_reserving: bool) -> list[bytes]:
+        """Patterns of the rules of the other kind that win over ``pattern`` wherever both match."""
+        wins_tie = ties_reserve if by_reserving else not ties_reserve
+        return [
+            other
+            for other, reserves in rules
+            if reserves == by_reserving and (len(other) > len(pattern) or (len(other) == len(pattern) and wins_tie))
+        ]
+
+    reserving = [pattern for pattern, reserves in rules if reserves]
+    if not any(uncovered_path(pattern, beaten(pattern, False)) is not None for pattern in reserving):
+        return ""
+    if any(covers_every_path(pattern) for pattern in reserving) and not any(
+        uncovered_path(pattern, beaten(pattern, True)) is not None for pattern, reserves in rules if not reserves
+    ):
+        return "all"
+    return "part"

@@ -7,16 +7,17 @@
   Content-Usage ``train-ai=n``; ``DisallowAITraining: /``; an ai.txt disallowing everything; or
   every crawler disallowed (``*`` full).
 * ``partial``: a reservation for part of the site only.
-* ``no``: the site answered and none of the above holds.
-* ``unknown``: nothing decisive could be read.
+* ``no``: the site answered, every source that could have said yes was read, and none did.
+* ``unknown``: otherwise; ``unread_sources`` names the sources that could not be read.
 
-A failed read never counts as "no": when robots.txt is unreadable (5xx, network) and no other
-signal says yes, the answer is ``unknown``.
+A failed read never counts as "no" (see :func:`unread_sources` for what "read" means per source):
+a site whose home page was refused as too large, or whose ai.txt timed out, is ``unknown``
+unless something read says yes or partial.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from optout_audit.detect.aitxt import AiTxt
@@ -27,23 +28,61 @@ from optout_audit.detect.preferences import (
     parse_content_usage,
     parse_robots_content_usage,
 )
-from optout_audit.detect.robots import AgentVerdict, RobotsTxt
+from optout_audit.detect.patterns import reserved_extent
+from optout_audit.detect.robots import AgentVerdict, RobotsTxt, _escape_pattern
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserves_somewhere
 
 if TYPE_CHECKING:  # the agent list is handed in; detect/ never loads it
     from optout_audit.agents import Agent
 
-__all__ = ["DomainVerdict", "RobotsEvidence", "agent_results", "domain_verdict", "robots_evidence"]
+__all__ = [
+    "DomainVerdict",
+    "RobotsEvidence",
+    "agent_results",
+    "domain_verdict",
+    "robots_evidence",
+    "unread_sources",
+]
 
 #: The names a verdict puts in ``reservation_signals`` (DESIGN.md "Per domain").
 RESERVATION_SIGNALS = (
     "robots_training_agent_full", "robots_training_agent_partial", "robots_blocks_all", "noai",
     "noimageai", "tdm_reservation", "tdmrep_partial", "content_signal_ai_train_no",
     "content_usage_train_ai_n", "disallow_ai_training", "ai_txt_disallow_all",
+    "content_usage_train_ai_n_partial", "disallow_ai_training_partial", "ai_txt_partial",
 )  # fmt: skip
 
 #: robots.txt statuses under which the file's rules are known, given a parsed body (or none: 4xx).
 ROBOTS_READ = ("ok", "missing", "invalid", "too_large")
+#: Fetch statuses (items.Fetch) under which a source counts as read, per source that can say yes.
+#: robots.txt: as ROBOTS_READ (too_large is read on its first 500 KiB, as RFC 9309 2.5 allows).
+#: The home page only when it was read (ok): an error page or a refused page says nothing.
+#: Protocol files (tdmrep.json, ai.txt, trust.txt, an RSL licence): also when absent (missing: a
+#: 4xx says "no such file") or not a file of that kind (invalid: a protocol error, no statement).
+READ_STATUSES = {
+    "robots": ROBOTS_READ,
+    "home": ("ok",),
+    "tdmrep": ("ok", "missing", "invalid"),
+    "aitxt": ("ok", "missing", "invalid"),
+    "trusttxt": ("ok", "missing", "invalid"),
+    "rsl": ("ok", "missing", "invalid"),
+}
+
+
+def unread_sources(statuses: Mapping[str, str]) -> list[str]:
+    """The sources, of ``statuses`` (source name -> Fetch status), that could have said yes but were not read.
+
+    Sources that can never say yes (llms.txt, a TDMRep policy) are not sources here. A source
+    name this module does not know counts as read only when its status is ``ok``.
+
+    >>> unread_sources({"robots": "ok", "home": "too_large", "tdmrep": "missing", "aitxt": "timeout"})
+    ['home', 'aitxt']
+    """
+    return [
+        name
+        for name, status in statuses.items()
+        if status not in READ_STATUSES.get(name, ("ok",))
+    ]
 
 
 def robots_rules_known(robots_status: str, parsed: bool) -> bool:
@@ -61,6 +100,9 @@ class RobotsEvidence:
     licenses: list[str] = field(default_factory=list)
     named_ai_agents: list[str] = field(default_factory=list)
     blocks_all: bool = False
+    #: how much of the site the robots.txt lines reserve: "all", "part" or "" (see _extent)
+    content_usage_extent: str = ""
+    disallow_ai_training_extent: str = ""
 
 
 @dataclass(slots=True)
@@ -76,6 +118,8 @@ class DomainVerdict:
     content_signal: str = ""
     content_usage: str = ""
     signals: list[str] = field(default_factory=list)
+    #: sources that could have said yes and were not read (see unread_sources); a "no" needs none
+    unread_sources: list[str] = field(default_factory=list)
 
 
 def agent_results(robots: RobotsTxt | None, agents: Iterable[Agent]) -> tuple[list[AgentVerdict], AgentVerdict]:
@@ -106,7 +150,48 @@ def robots_evidence(robots: RobotsTxt, agents: Iterable[Agent]) -> RobotsEvidenc
                 {"agents": _agents_of(group), "key": key, "value": line.value, "line": line.line}
             )
     evidence.licenses = [line.value for _, line in robots.lines("license")]
+    evidence.content_usage_extent = _extent(_content_usage_rules(robots), ties_reserve=True)
+    evidence.disallow_ai_training_extent = _extent(_ai_training_rules(robots), ties_reserve=False)
     return evidence
+
+
+def _content_usage_rules(robots: RobotsTxt) -> list[tuple[int, bytes, bool]]:
+    """(group, pattern, reserves) per Content-Usage line; a line without a path covers every path.
+
+    attach-05: the longest matching path decides, as for Allow/Disallow, and equal paths combine
+    to the most restrictive preference; a preference that is not ``train-ai=n`` reserves nothing.
+    """
+    rules = []
+    for group, line in robots.lines("content-usage"):
+        path, usage = parse_robots_content_usage(line.value)
+        if path is not None and not usage.raw:
+            continue  # a bare path: not a rule of the grammar
+        rules.append((id(group), _pattern(path or ""), usage.train_ai == "n"))
+    return rules
+
+
+def _ai_training_rules(robots: RobotsTxt) -> list[tuple[int, bytes, bool]]:
+    """(group, pattern, reserves) per DisallowAITraining / AllowAITraining line (Allow/Disallow rules)."""
+    rules = []
+    for key in ("disallowaitraining", "allowaitraining"):
+        for group, line in robots.lines(key):
+            value = line.value.strip()
+            if value:  # an empty value is no rule, as for Disallow
+                rules.append((id(group), _pattern(value), key == "disallowaitraining"))
+    return rules
+
+
+def _extent(rules: list[tuple[int, bytes, bool]], ties_reserve: bool) -> str:
+    """The widest extent any one group's rules reserve (rules of different groups never compete)."""
+    groups: dict[int, list[tuple[bytes, bool]]] = {}
+    for group, pattern, reserves in rules:
+        groups.setdefault(group, []).append((pattern, reserves))
+    extents = {reserved_extent(group_rules, ties_reserve) for group_rules in groups.values()}
+    return "all" if "all" in extents else "part" if "part" in extents else ""
+
+
+def _pattern(path: str) -> bytes:
+    return _escape_pattern(path.encode("utf-8", "surrogatepass"))
 
 
 def _agents_of(group) -> list[str]:
@@ -125,9 +210,15 @@ def domain_verdict(
     html: HtmlSignals | None,
     tdmrep: TdmrepFile | None,
     aitxt: AiTxt | None,
+    unread: Iterable[str],
 ) -> DomainVerdict:
-    """Combine every signal of one site into its verdict; see the module docstring."""
+    """Combine every signal of one site into its verdict; see the module docstring.
+
+    ``unread``: the sources that could not be read (:func:`unread_sources` of the site's fetches);
+    robots.txt is added when ``robots_read`` is False.
+    """
     verdict = DomainVerdict()
+    verdict.unread_sources = list(dict.fromkeys(([] if robots_read else ["robots"]) + list(unread)))
     reserving: set[str] = set()
     partial: set[str] = set()
     signals: set[str] = set()
@@ -144,7 +235,7 @@ def domain_verdict(
         if verdict.blocks_all_crawlers:
             reserving.add("robots_blocks_all")
     if evidence is not None:
-        _robots_lines(evidence, verdict, reserving, signals)
+        _robots_lines(evidence, verdict, reserving, partial, signals)
 
     _page(headers, html, verdict, reserving, signals)
 
@@ -167,6 +258,8 @@ def domain_verdict(
         signals.add("ai_txt")
         if aitxt.disallows_all:
             reserving.add("ai_txt_disallow_all")
+        elif aitxt.partial:
+            partial.add("ai_txt_partial")
 
     verdict.reservation_signals = sorted(reserving | partial)
     verdict.signals = sorted(signals | reserving | partial)
@@ -174,14 +267,16 @@ def domain_verdict(
         verdict.reserves_ai_training = "yes"
     elif partial:
         verdict.reserves_ai_training = "partial"
-    elif site_answered and robots_read:
+    elif site_answered and robots_read and not verdict.unread_sources:
         verdict.reserves_ai_training = "no"
     else:
         verdict.reserves_ai_training = "unknown"
     return verdict
 
 
-def _robots_lines(evidence: RobotsEvidence, verdict: DomainVerdict, reserving: set[str], signals: set[str]) -> None:
+def _robots_lines(
+    evidence: RobotsEvidence, verdict: DomainVerdict, reserving: set[str], partial: set[str], signals: set[str]
+) -> None:
     if evidence.content_signals:
         signals.add("content_signal")
         verdict.content_signal = _joined(item["value"] for item in evidence.content_signals)
@@ -190,14 +285,18 @@ def _robots_lines(evidence: RobotsEvidence, verdict: DomainVerdict, reserving: s
     if evidence.content_usage:
         signals.add("content_usage")
         verdict.content_usage = _joined(item["value"] for item in evidence.content_usage)
-    if any(item["train_ai"] == "n" and item["path"] in (None, "/") for item in evidence.content_usage):
+    if evidence.content_usage_extent == "all":
         reserving.add("content_usage_train_ai_n")
+    elif evidence.content_usage_extent == "part":
+        partial.add("content_usage_train_ai_n_partial")
     if evidence.licenses:
         signals.add("rsl_license")
-    for item in evidence.disallow_ai_training:
+    if evidence.disallow_ai_training:
         signals.add("disallow_ai_training_line")
-        if item["key"] == "disallowaitraining" and item["value"].strip() in ("/", "/*"):
-            reserving.add("disallow_ai_training")
+    if evidence.disallow_ai_training_extent == "all":
+        reserving.add("disallow_ai_training")
+    elif evidence.disallow_ai_training_extent == "part":
+        partial.add("disallow_ai_training_partial")
 
 
 def _joined(values: Iterable[str]) -> str:

@@ -44,6 +44,7 @@ from optout_audit.detect.verdict import (
     domain_verdict,
     robots_evidence,
     robots_rules_known,
+    unread_sources,
 )
 from optout_audit.publicsuffix import registered_domain
 from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
@@ -300,6 +301,7 @@ class OptoutSpider(scrapy.Spider):
             html=state.html,
             tdmrep=state.tdmrep,
             aitxt=state.aitxt,
+            unread=unread_sources({step: getattr(audit, step).status for step in ("home", "tdmrep", "aitxt")}),
         )
         audit.page = _page_signals(state.headers, state.html, verdict)
         audit.verdict = _asdict(verdict)
