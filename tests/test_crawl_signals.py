@@ -34,6 +34,13 @@ SITES = [
     _site("content-usage-invalid.test", headers=[("Content-Usage", "Train-AI=n")]),
     _site("content-usage-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /private/ train-ai=n\n"),
     _site("disallow-ai-training.test", robots="User-agent: *\nDisallowAITraining: /\n"),
+    # RFC 9110 5.3: repeated fields are one list; the signal sits in the second of each
+    _site("repeated-headers.test", headers=[
+        ("X-Robots-Tag", "noindex"), ("X-Robots-Tag", "noimageai"),
+        ("Content-Usage", "search=y"), ("Content-Usage", "train-ai=n"),
+        ("Link", '<https://repeated-headers.test/a>; rel="next"'),
+        ("Link", '<https://repeated-headers.test/license.xml>; rel="license"; type="application/rsl+xml"'),
+    ]),
     _site("content-usage-every-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /* train-ai=n\n"),
     _site("disallow-ai-training-path.test", robots="User-agent: Foo\nDisallowAITraining: /news/\n"),
     _site("aitxt-file-types.test", extra={"/ai.txt": Resource.text("User-Agent: *\nDisallow: *.jpg\nDisallow: *.png\n")}),
@@ -88,6 +95,8 @@ COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "
         ("content-usage-header.test", ("yes", "content_usage_train_ai_n", "false", "false", "", "",
                                        "train-ai=n, search=y")),
         ("content-usage-invalid.test", ("no", "", "false", "false", "", "", "Train-AI=n")),
+        ("repeated-headers.test", ("yes", "content_usage_train_ai_n;noimageai", "false", "true", "", "",
+                                   "search=y, train-ai=n")),
         # issue 17 class 4: a path-scoped reservation is one for part of the site
         ("content-usage-path.test", ("partial", "content_usage_train_ai_n_partial", "false", "false", "", "",
                                      "/private/ train-ai=n")),
@@ -120,6 +129,12 @@ def test_signal_reading(run, host, expected):
 def test_rsl_license_is_recorded(run):
     assert "rsl_license" in run.domains["rsl.test"]["signals"].split(";")
     assert run.records["rsl.test"]["robots_evidence"]["licenses"] == ["https://rsl.test/license.xml"]
+
+
+def test_every_value_of_a_repeated_header_reaches_the_record(run):
+    page = run.records["repeated-headers.test"]["page"]
+    assert page["x_robots_tag"] == ["noindex", "noimageai"]
+    assert page["license_links"] == ["https://repeated-headers.test/license.xml"]
 
 
 def test_invalid_tdmrep_file_is_reported_invalid(run):
