@@ -221,3 +221,72 @@ def test_big_page_is_cut_at_the_head() -> None:
     for _ in range(20):
         assert read_head(body).noai
     assert (time.perf_counter() - started) / 20 < 0.05
+
+
+# -- the head found by structure, not by markers (issue 17 class 3) --------------------------------
+
+NOAI = '<meta name="robots" content="noai">'
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "<!-- <body> was here -->",
+        "<!--[if IE]><body class=ie><![endif]-->",
+        '<script>document.write("<body>");</script>',
+        "<script>//<![CDATA[\nvar b = '<body>';\n//]]></script>",
+        "<style>body{margin:0} /* <body> */</style>",
+        "<![CDATA[ a <body> in a CDATA section ]]>",
+        '<noscript><img src="x.gif"></noscript>',
+        "<title>&lt;body&gt; and </header> and <bodyguard></title>",
+    ],
+)
+def test_body_inside_markup_does_not_end_the_head(before):
+    assert read_head(page(f"<title>t</title>{before}{NOAI}")).noai
+
+
+@pytest.mark.parametrize("body_start", ["<body>", "<body class=x>", "</head><p>", "<div>", "<p>text"])
+def test_the_body_really_starting_ends_the_head(body_start):
+    html = f"<html><head><title>t</title>{body_start}{NOAI}</body></html>".encode()
+    assert not read_head(html).noai
+
+
+def test_a_head_longer_than_a_mebibyte_keeps_its_later_meta():
+    filler = "<script>" + "var x = 1;\n" * 150_000 + "</script>"  # 1.6 MiB of script in the head
+    html = page(filler + NOAI + '<meta name="tdm-reservation" content="1">')
+    assert len(html) > 1.5 * 1024 * 1024
+    signals = read_head(html)
+    assert signals.noai and signals.tdm_reservation == "1"
+
+
+def test_nothing_past_the_page_cap_is_read():
+    filler = "<!--" + "x" * (4 * 1024 * 1024) + "-->"
+    assert not read_head(page(filler + NOAI)).noai
+
+
+@pytest.mark.parametrize("offset", range(-10, 3))
+def test_cdata_split_across_parser_chunks(offset):
+    # The parser is fed 16 KiB at a time: put "<![CDATA[" and "]]>" across the border.
+    prefix = "<html><head><title>t</title><!--"
+    pad = 16 * 1024 + offset - len(prefix) - len("-->")
+    html = (prefix + "x" * pad + "--><![CDATA[ <body> > ]]>" + NOAI + "</head><body>x</body></html>").encode()
+    assert read_head(html).noai
+
+
+def test_utf16_and_windows_1252_heads_are_read_incrementally():
+    head = "<title>Café</title>" + "<!-- é -->" * 5000 + NOAI
+    assert read_head(page(head).decode().encode("utf-16")).noai
+    assert read_head(page(head).decode().encode("cp1252")).noai  # no charset: not UTF-8, so windows-1252
+
+
+def test_rsl_links_and_inline_rsl_script():
+    head = (
+        '<link rel="license" type="application/rsl+xml" href="https://example.com/license.xml">'
+        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+        '<script type="application/rsl+xml"><rsl xmlns="https://rslstandard.org/rsl"><content url="/">'
+        "<license><prohibits type=\"usage\">ai-train</prohibits></license></content></rsl></script>"
+    )
+    signals = read_head(page(head))
+    assert signals.rsl_links == ["https://example.com/license.xml"]
+    assert len(signals.license_links) == 2
+    assert len(signals.rsl_scripts) == 1 and "<prohibits" in signals.rsl_scripts[0]
