@@ -61,6 +61,14 @@ PROBE = textwrap.dedent(
         aitxt=parse_aitxt(b"User-agent: *\nDisallow: /\n"),
         unread=verdict.unread_sources({"home": "ok", "tdmrep": "ok", "aitxt": "ok"}),
     )
+    from optout_audit.detect.llmstxt import parse_llmstxt
+    from optout_audit.detect.rsl import parse_rsl
+    from optout_audit.detect.tdmpolicy import parse_tdm_policy
+    from optout_audit.detect.trusttxt import parse_trusttxt
+    parse_rsl(b'<rsl xmlns="https://rslstandard.org/rsl"><content url="/"/></rsl>')
+    parse_tdm_policy(b'{"@type": "Offer"}')
+    parse_trusttxt(b"datatrainingallowed=no\n")
+    parse_llmstxt(b"# t\n- [a](/a)\n", "https://x.test/llms.txt")
     after_use = opened[len(after_import):]
 
     loaded = sorted({m.split(".")[0] for m in sys.modules})

@@ -167,3 +167,65 @@ def test_unread_sources_do_not_hide_a_reservation_read_elsewhere():
 def test_unreadable_robots_is_an_unread_source():
     result = verdict(robots_read=False, fetched={"home": "skipped", "tdmrep": "missing", "aitxt": "missing"})
     assert (result.reserves_ai_training, result.unread_sources) == ("unknown", ["robots", "home"])
+
+
+# -- issue 17's new signals in the verdict -----------------------------------------------------------
+
+from optout_audit.detect.llmstxt import parse_llmstxt  # noqa: E402
+from optout_audit.detect.rsl import parse_rsl  # noqa: E402
+from optout_audit.detect.tdmpolicy import parse_tdm_policy  # noqa: E402
+from optout_audit.detect.trusttxt import parse_trusttxt  # noqa: E402
+
+RSL = '<rsl xmlns="https://rslstandard.org/rsl">{}</rsl>'
+
+
+def new_verdict(robots="User-agent: *\nAllow: /\n", head="<title>x</title>", headers=(), **kwargs):
+    parsed = RobotsTxt.parse(robots)
+    named, other = agent_results(parsed, ai_agents())
+    return domain_verdict(
+        site_answered=True, robots_read=True, named_agents=named, other_agents=other, training_agents=TRAINING,
+        evidence=robots_evidence(parsed, ai_agents()), headers=parse_headers(list(headers)),
+        html=read_head(head.encode()), tdmrep=None, aitxt=None, unread=[], origin="https://site.test", **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "answer", "signals", "training"),
+    [
+        ('<content url="/"><license><prohibits type="usage">ai-train</prohibits></license></content>', "yes",
+         ["rsl_prohibits_ai_train"], "prohibited"),
+        ('<content url="/news/"><license><prohibits type="usage">ai-all</prohibits></license></content>', "partial",
+         ["rsl_prohibits_ai_train_partial"], "prohibited"),
+        ('<content url="/"><license><payment type="training"/></license></content>', "yes",
+         ["rsl_licence_required"], "licence_required"),
+        ('<content url="/"><license><permits type="usage">all</permits></license></content>', "no", [], ""),
+        # a content for another site says nothing of this one
+        ('<content url="https://other.test/"><license><prohibits type="usage">all</prohibits></license></content>',
+         "no", [], ""),
+    ],
+)
+def test_rsl_in_the_verdict(content, answer, signals, training):
+    result = new_verdict(rsl=[parse_rsl(RSL.format(content))])
+    assert (result.reserves_ai_training, result.reservation_signals, result.rsl_training) == (answer, signals, training)
+    assert "rsl_document" in result.signals
+
+
+def test_inline_rsl_script_is_read_from_the_home_page():
+    script = RSL.format('<content url="/"><license><prohibits type="usage">all</prohibits></license></content>')
+    result = new_verdict(head=f'<script type="application/rsl+xml">{script}</script>')
+    assert result.reservation_signals == ["rsl_prohibits_ai_train"]
+
+
+def test_trust_txt_llms_txt_bing_and_policy_in_the_verdict():
+    result = new_verdict(
+        headers=[("X-Robots-Tag", "noarchive")], head='<meta name="robots" content="nocache">',
+        trusttxt=parse_trusttxt(b"datatrainingallowed=no\n"), llms=parse_llmstxt(b"# S\n", "https://site.test/llms.txt"),
+        tdm_policy=parse_tdm_policy(b'{"@type": "Offer", "permission": [{"action": "tdm:mine", "duty": [{"action": "compensate"}]}]}'),
+    )  # fmt: skip
+    assert (result.reserves_ai_training, result.reservation_signals) == ("yes", ["trust_txt_datatraining_no"])
+    assert (result.trust_txt_datatraining, result.llms_txt, result.bing_ai) == ("no", True, "nocache")
+    assert {"trust_txt", "llms_txt", "bing_nocache", "tdm_policy_document"} <= set(result.signals)
+    assert result.tdm_policy_terms["duties"] == ["compensate"]
+    # llms.txt and Bing's directives are recorded, never a reservation
+    plain = new_verdict(headers=[("X-Robots-Tag", "noarchive")], llms=parse_llmstxt(b"# S\n", "https://site.test/"))
+    assert (plain.reserves_ai_training, plain.bing_ai) == ("no", "noarchive")

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from optout_audit.detect.headers import directive_tokens
+from optout_audit.detect.headers import bing_ai_directive, directive_tokens
 
 __all__ = ["HtmlSignals", "crawler_names", "parse_html_head"]
 
@@ -47,6 +47,8 @@ RSL_MEDIA_TYPE = "application/rsl+xml"
 #: Largest inline RSL document kept.
 MAX_INLINE_RSL_CHARS = 256 * 1024
 AI_DIRECTIVES = ("noai", "noimageai")
+#: Meta names Bing reads nocache / noarchive from.
+_BING_NAMES = frozenset({"robots", "bingbot", "msnbot"})
 #: Crawler names used in robots meta tags that do not end in "bot" (Google, Bing, Yahoo, Yandex ...).
 _CRAWLER_NAMES = frozenset(
     {
@@ -90,6 +92,7 @@ class HtmlSignals:
     rsl_links: list[str] = field(default_factory=list)
     #: texts of inline ``<script type="application/rsl+xml">`` in the head
     rsl_scripts: list[str] = field(default_factory=list)
+    bing_ai: str = ""  # "nocache" | "noarchive" | "" from robots/bingbot/msnbot metas (Bing's rule)
 
 
 def crawler_names(agents: Iterable[object]) -> frozenset[str]:
@@ -116,6 +119,8 @@ def parse_html_head(body: bytes, encoding: str | None = None, *, agent_names: fr
         _read_ai_directives(entry, signals, agent_names)
     signals.tdm_reservation = _first_content(meta, "tdm-reservation")
     signals.tdm_policy = _first_content(meta, "tdm-policy")
+    bing_tokens = {token for e in meta if e["name"] in _BING_NAMES for token in directive_tokens(e["content"])}
+    signals.bing_ai = bing_ai_directive(bing_tokens)
     return signals
 
 

@@ -30,7 +30,11 @@ from optout_audit.detect.preferences import (
 )
 from optout_audit.detect.patterns import reserved_extent
 from optout_audit.detect.robots import AgentVerdict, RobotsTxt, _escape_pattern
+from optout_audit.detect.llmstxt import LlmsTxt
+from optout_audit.detect.rsl import RslDocument, parse_rsl, training_extent
+from optout_audit.detect.tdmpolicy import TdmPolicy
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserves_somewhere
+from optout_audit.detect.trusttxt import TrustTxt
 
 if TYPE_CHECKING:  # the agent list is handed in; detect/ never loads it
     from optout_audit.agents import Agent
@@ -50,6 +54,8 @@ RESERVATION_SIGNALS = (
     "noimageai", "tdm_reservation", "tdmrep_partial", "content_signal_ai_train_no",
     "content_usage_train_ai_n", "disallow_ai_training", "ai_txt_disallow_all",
     "content_usage_train_ai_n_partial", "disallow_ai_training_partial", "ai_txt_partial",
+    "rsl_prohibits_ai_train", "rsl_prohibits_ai_train_partial", "rsl_licence_required",
+    "rsl_licence_required_partial", "trust_txt_datatraining_no",
 )  # fmt: skip
 
 #: robots.txt statuses under which the file's rules are known, given a parsed body (or none: 4xx).
@@ -120,6 +126,13 @@ class DomainVerdict:
     signals: list[str] = field(default_factory=list)
     #: sources that could have said yes and were not read (see unread_sources); a "no" needs none
     unread_sources: list[str] = field(default_factory=list)
+    #: RSL: "prohibited" / "licence_required" where some licence says so for this site, else ""
+    rsl_training: str = ""
+    bing_ai: str = ""  # Bing's nocache / noarchive reading of the home page ("" also when it was not read)
+    trust_txt_datatraining: str = ""  # "yes" | "no" | ""
+    llms_txt: bool | None = None  # an llms.txt in Markdown was served (None: not fetched)
+    #: the TDM policy's terms when one was read: {"valid", "permits", "prohibits", "duties", "constraints"}
+    tdm_policy_terms: dict = field(default_factory=dict)
 
 
 def agent_results(robots: RobotsTxt | None, agents: Iterable[Agent]) -> tuple[list[AgentVerdict], AgentVerdict]:
@@ -211,11 +224,19 @@ def domain_verdict(
     tdmrep: TdmrepFile | None,
     aitxt: AiTxt | None,
     unread: Iterable[str],
+    origin: str = "",
+    rsl: Iterable[RslDocument] = (),
+    trusttxt: TrustTxt | None = None,
+    llms: LlmsTxt | None = None,
+    tdm_policy: TdmPolicy | None = None,
 ) -> DomainVerdict:
     """Combine every signal of one site into its verdict; see the module docstring.
 
     ``unread``: the sources that could not be read (:func:`unread_sources` of the site's fetches);
-    robots.txt is added when ``robots_read`` is False.
+    robots.txt is added when ``robots_read`` is False. The sources after it are optional, for a
+    spider that fetches them: ``rsl`` the licence documents fetched for the site (inline
+    ``<script type="application/rsl+xml">`` of the home page are read here), ``origin`` the site's
+    ``scheme://host[:port]`` their scopes are matched against.
     """
     verdict = DomainVerdict()
     verdict.unread_sources = list(dict.fromkeys(([] if robots_read else ["robots"]) + list(unread)))
@@ -260,6 +281,8 @@ def domain_verdict(
             reserving.add("ai_txt_disallow_all")
         elif aitxt.partial:
             partial.add("ai_txt_partial")
+
+    _new_signals(verdict, reserving, partial, signals, origin, rsl, html, headers, trusttxt, llms, tdm_policy)
 
     verdict.reservation_signals = sorted(reserving | partial)
     verdict.signals = sorted(signals | reserving | partial)
@@ -336,3 +359,41 @@ def _page(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: Doma
             signals.add("rsl_license")
     if html is not None and html.license_links:
         signals.add("rsl_license")
+
+
+def _new_signals(verdict: DomainVerdict, reserving: set[str], partial: set[str], signals: set[str], origin: str,
+                 rsl: Iterable[RslDocument], html: HtmlSignals | None, headers: HeaderSignals | None,
+                 trusttxt: TrustTxt | None, llms: LlmsTxt | None, tdm_policy: TdmPolicy | None) -> None:  # fmt: skip
+    """RSL licences, Bing's directives, trust.txt, llms.txt and the TDM policy (issue 17)."""
+    documents = list(rsl) + [parse_rsl(text) for text in (html.rsl_scripts if html is not None else ())]
+    if any(document.valid for document in documents):
+        signals.add("rsl_document")
+    for document in documents:
+        extents = training_extent(document, origin)
+        for kind, name in (("prohibited", "rsl_prohibits_ai_train"), ("licence_required", "rsl_licence_required")):
+            if extents[kind]:
+                verdict.rsl_training = verdict.rsl_training or kind
+                (reserving if extents[kind] == "all" else partial).add(
+                    name if extents[kind] == "all" else name + "_partial"
+                )
+    if "rsl_prohibits_ai_train" in reserving or "rsl_prohibits_ai_train_partial" in partial:
+        verdict.rsl_training = "prohibited"  # a prohibition outranks a licence offer
+    bing = {page.bing_ai for page in (headers, html) if page is not None}
+    verdict.bing_ai = "nocache" if "nocache" in bing else "noarchive" if "noarchive" in bing else ""
+    if verdict.bing_ai:
+        signals.add(f"bing_{verdict.bing_ai}")
+    if trusttxt is not None and trusttxt.valid:
+        signals.add("trust_txt")
+        verdict.trust_txt_datatraining = trusttxt.datatraining_allowed
+        if trusttxt.datatraining_allowed == "no":
+            reserving.add("trust_txt_datatraining_no")
+    if llms is not None:
+        verdict.llms_txt = llms.markdown
+        if llms.markdown:
+            signals.add("llms_txt")
+    if tdm_policy is not None:
+        signals.add("tdm_policy_document")
+        verdict.tdm_policy_terms = {
+            "valid": tdm_policy.valid, "error": tdm_policy.error, "permits": tdm_policy.permits,
+            "prohibits": tdm_policy.prohibits, "duties": tdm_policy.duties, "constraints": tdm_policy.constraints,
+        }  # fmt: skip
