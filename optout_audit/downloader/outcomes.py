@@ -38,9 +38,6 @@ _FAULT_STATUS = {
     "too_large": "too_large",
     "error": "error",
 }
-#: robots.txt faults after which the site's other documents are not asked for: the host is
-#: unreachable, or too slow to answer its first request (asking again would only wait again).
-GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout"})
 #: faults after which a bare domain is retried over http
 CONNECT_FAULTS = frozenset({"connection_refused", "tls_error", "no_route", "connect_timeout"})
 
