@@ -196,13 +196,21 @@ robots_training_agent_full,1,0.25,true
 tdm_reservation,1,0.25,true
 tdmrep_json,1,0.25,false
 ai_txt_disallow_all,0,0.0,true
+ai_txt_partial,0,0.0,true
 content_signal_ai_train_no,0,0.0,true
 content_usage_train_ai_n,0,0.0,true
+content_usage_train_ai_n_partial,0,0.0,true
 disallow_ai_training,0,0.0,true
+disallow_ai_training_partial,0,0.0,true
 noai,0,0.0,true
 noimageai,0,0.0,true
 robots_training_agent_partial,0,0.0,true
+rsl_licence_required,0,0.0,true
+rsl_licence_required_partial,0,0.0,true
+rsl_prohibits_ai_train,0,0.0,true
+rsl_prohibits_ai_train_partial,0,0.0,true
 tdmrep_partial,0,0.0,true
+trust_txt_datatraining_no,0,0.0,true
 """
 
 SUMMARY_CSV = f"""\
@@ -246,7 +254,7 @@ def test_empty_run_has_headers_zeros_and_empty_shares(tmp_path: Path) -> None:
     assert set(agents["full"]) == {"0"}
     assert set(agents["full_share"]) == {""}
     signals = table(paths["signals.csv"])
-    assert len(signals) == 11
+    assert len(signals) == 19  # detect.verdict.RESERVATION_SIGNALS
     assert set(signals["domains"]) == {"0"}
     assert set(signals["share"]) == {""}
     summary = table(paths["summary.csv"]).set_index("metric")["value"]

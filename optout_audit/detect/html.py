@@ -98,10 +98,19 @@ class HtmlSignals:
 def crawler_names(agents: Iterable[object]) -> frozenset[str]:
     """The lower-cased names of ``agents`` (objects with a ``name``, or names), for :func:`parse_html_head`.
 
-    Built once per run by the caller: a meta tag named after one of them addresses crawlers.
+    A meta tag named after one of them addresses crawlers. The answer for the last sequence asked
+    about is kept: a run hands the same agent list for every site.
     """
+    if agents is _last_agents[0]:
+        return _last_agents[1]
     names = (getattr(agent, "name", agent) for agent in agents)
-    return frozenset(name.strip().lower() for name in names if isinstance(name, str))
+    found = frozenset(name.strip().lower() for name in names if isinstance(name, str))
+    if isinstance(agents, tuple):  # immutable: safe to answer from memory next time
+        _last_agents[:] = [agents, found]
+    return found
+
+
+_last_agents: list = [None, frozenset()]
 
 
 def parse_html_head(body: bytes, encoding: str | None = None, *, agent_names: frozenset[str]) -> HtmlSignals:
