@@ -41,6 +41,20 @@ SITES = [
         ("Link", '<https://repeated-headers.test/a>; rel="next"'),
         ("Link", '<https://repeated-headers.test/license.xml>; rel="license"; type="application/rsl+xml"'),
     ]),
+    # issue 17's new signals
+    _site("rsl-file.test", robots="License: /license.xml\nUser-agent: *\nAllow: /\n", extra={
+        "/license.xml": Resource(200, b'<rsl xmlns="https://rslstandard.org/rsl"><content url="/news/"><license>'
+                                 b'<prohibits type="usage">ai-train</prohibits></license></content></rsl>',
+                                 [("Content-Type", "application/rsl+xml")])}),
+    _site("rsl-unreadable.test", robots="License: /license.xml\nUser-agent: *\nAllow: /\n",
+          extra={"/license.xml": Resource.text("x", status=503)}),
+    _site("tdm-policy.test", headers=[("tdm-reservation", "1"), ("tdm-policy", "/policy.json")], extra={
+        "/policy.json": Resource.json({"@type": "Offer", "profile": "http://www.w3.org/ns/tdmrep", "permission": [
+            {"action": "tdm:mine", "duty": [{"action": "compensate"}]}]})}),
+    _site("trust-no.test", extra={"/trust.txt": Resource.text("belongto=https://journallist.net/\ndatatrainingallowed=no\n")}),
+    _site("llms-barred.test", robots="User-agent: GPTBot\nDisallow: /members/\n\nUser-agent: *\nAllow: /\n",
+          extra={"/llms.txt": Resource.text("# Site\n\n- [Members](/members/list.md)\n- [Docs](/docs.md)\n")}),
+    _site("bing.test", headers=[("X-Robots-Tag", "noarchive")], head='<meta name="bingbot" content="nocache">'),
     _site("content-usage-every-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /* train-ai=n\n"),
     _site("disallow-ai-training-path.test", robots="User-agent: Foo\nDisallowAITraining: /news/\n"),
     _site("aitxt-file-types.test", extra={"/ai.txt": Resource.text("User-Agent: *\nDisallow: *.jpg\nDisallow: *.png\n")}),
@@ -97,6 +111,12 @@ COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "
         ("content-usage-invalid.test", ("no", "", "false", "false", "", "", "Train-AI=n")),
         ("repeated-headers.test", ("yes", "content_usage_train_ai_n;noimageai", "false", "true", "", "",
                                    "search=y, train-ai=n")),
+        ("rsl-file.test", ("partial", "rsl_prohibits_ai_train_partial", "false", "false", "", "", "")),
+        ("rsl-unreadable.test", ("unknown", "", "false", "false", "", "", "")),
+        ("tdm-policy.test", ("yes", "tdm_reservation", "false", "false", "1", "header", "")),
+        ("trust-no.test", ("yes", "trust_txt_datatraining_no", "false", "false", "", "", "")),
+        ("llms-barred.test", ("partial", "robots_training_agent_partial", "false", "false", "", "", "")),
+        ("bing.test", ("no", "", "false", "false", "", "", "")),
         # issue 17 class 4: a path-scoped reservation is one for part of the site
         ("content-usage-path.test", ("partial", "content_usage_train_ai_n_partial", "false", "false", "", "",
                                      "/private/ train-ai=n")),
@@ -137,6 +157,23 @@ def test_every_value_of_a_repeated_header_reaches_the_record(run):
     assert page["license_links"] == ["https://repeated-headers.test/license.xml"]
 
 
+def test_new_documents_reach_the_record(run):
+    rsl = run.records["rsl-file.test"]
+    assert [fetch["status"] for fetch in rsl["rsl"]] == ["ok"]
+    assert rsl["verdict"]["rsl_training"] == "prohibited"
+    assert run.records["rsl-unreadable.test"]["verdict"]["unread_sources"] == ["rsl"]
+    policy = run.records["tdm-policy.test"]
+    assert policy["tdm_policy"]["status"] == "ok" and policy["tdm_policy_evidence"]["duties"] == ["compensate"]
+    assert policy["verdict"]["tdm_policy_terms"]["permits"] == ["tdm:mine"]
+    llms = run.records["llms-barred.test"]["llmstxt_evidence"]
+    assert llms["disallowed_links"] == [{"url": "https://llms-barred.test/members/list.md", "agents": ["GPTBot"]}]
+    assert run.records["bing.test"]["verdict"]["bing_ai"] == "nocache"
+    assert run.records["trust-no.test"]["trusttxt"]["status"] == "ok"
+    # nothing points to a licence or a policy here: neither is asked for
+    assert [r["path"] for r in _requests(run, "trust-no.test")] == [
+        "/robots.txt", "/", "/.well-known/tdmrep.json", "/ai.txt", "/llms.txt", "/trust.txt"]
+
+
 def test_invalid_tdmrep_file_is_reported_invalid(run):
     assert run.domains["tdmrep-object.test"]["tdmrep_status"] == "invalid"
     assert run.domains["tdmrep-spa.test"]["tdmrep_status"] == "invalid"
@@ -163,16 +200,22 @@ def _requests(run, host):
 
 def test_a_site_disallowing_us_gets_no_home_page_request(run):
     paths = [r["path"] for r in _requests(run, "us-blocked.test")]
-    assert paths == ["/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"]
+    assert paths == ["/robots.txt", "/.well-known/tdmrep.json", "/ai.txt", "/llms.txt", "/trust.txt"]
     assert run.domains["us-blocked.test"]["own_access"] == "false"
     assert run.domains["us-blocked.test"]["noai"] == ""  # not read, so unknown
 
 
-def test_at_most_four_requests_per_site_with_our_user_agent(run):
+def test_at_most_nine_requests_per_site_with_our_user_agent(run):
+    # robots.txt, home, tdmrep.json, ai.txt, llms.txt, trust.txt; 2 licence files and a TDM policy
+    # only where a signal points to them
     for site in SITES:
         requests = _requests(run, site.host)
-        assert 1 <= len(requests) <= 4, site.host
+        assert 1 <= len(requests) <= 9, site.host
+        record = run.records[site.host]
+        followups = len(record["rsl"]) + (record["tdm_policy"]["url"] != "")
+        assert len(requests) <= 6 + followups, site.host
         assert {r.get("user_agent") for r in requests} == {USER_AGENT}
+    assert sum(len(run.records[s.host]["rsl"]) for s in SITES) >= 3  # follow-ups did happen
 
 
 def test_only_a_sites_last_request_closes_its_connection(run):
@@ -185,7 +228,7 @@ def test_only_a_sites_last_request_closes_its_connection(run):
 
 def test_crawl_delay_is_honoured(run):
     times = sorted(r["t"] for r in _requests(run, "crawl-delay.test"))
-    assert len(times) == 4
+    assert len(times) == 6
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert min(gaps) >= 1.8, gaps
     assert json.loads(json.dumps(run.records["crawl-delay.test"]["crawl_delay"])) == 2.0
@@ -194,4 +237,4 @@ def test_crawl_delay_is_honoured(run):
 def test_a_crawl_delay_that_is_no_number_of_seconds_is_none(run):
     record = run.records["crawl-delay-nan.test"]
     assert record["crawl_delay"] is None and record["status"] == "ok"
-    assert len(_requests(run, "crawl-delay-nan.test")) == 4
+    assert len(_requests(run, "crawl-delay-nan.test")) == 6

@@ -75,6 +75,10 @@ READ_STATUSES = {
 }
 
 
+#: Documents that can never turn a verdict to yes: never unread sources, whatever happened to them.
+NEVER_YES_SOURCES = frozenset({"llmstxt", "tdm_policy"})
+
+
 def unread_sources(statuses: Mapping[str, str]) -> list[str]:
     """The sources, of ``statuses`` (source name -> Fetch status), that could have said yes but were not read.
 
@@ -87,7 +91,7 @@ def unread_sources(statuses: Mapping[str, str]) -> list[str]:
     return [
         name
         for name, status in statuses.items()
-        if status not in READ_STATUSES.get(name, ("ok",))
+        if name not in NEVER_YES_SOURCES and status not in READ_STATUSES.get(name, ("ok",))
     ]
 
 

@@ -191,7 +191,9 @@ class OptoutSpider(scrapy.Spider):
         for number, step in enumerate(steps, start=1):
             if delay:
                 await asyncio.sleep(delay)
-            request = self._document_request(state, step, last=number == len(steps))
+            # A licence or policy to fetch after the last document keeps the connection open for it.
+            last = number == len(steps) and not record.followups()
+            request = self._document_request(state, step, last=last)
             self.in_flight += 1
             try:
                 response = await engine.download_async(request)
@@ -204,6 +206,23 @@ class OptoutSpider(scrapy.Spider):
             self.in_flight -= 1
             fetch = fetch_from_response(response.request.url, response)
             record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
+        # Licence files and a TDM policy, only where a signal read above points to one.
+        followups = record.followups()
+        for number, (kind, url) in enumerate(followups, start=1):
+            if delay:
+                await asyncio.sleep(delay)
+            request = self._followup_request(state, url, last=number == len(followups))
+            self.in_flight += 1
+            try:
+                response = await engine.download_async(request)
+            except Exception:  # noqa: BLE001 - recorded as the follow-up's fetch
+                self.in_flight -= 1
+                if self._stopping():
+                    return self._abandon(state)
+                record.read_followup(kind, fetch_from_failure(request.url, Failure()))
+                continue
+            self.in_flight -= 1
+            record.read_followup(kind, fetch_from_response(response.request.url, response), response.body)
         self._close_site(state)
         return record.finish(utc_now())
 
@@ -219,6 +238,13 @@ class OptoutSpider(scrapy.Spider):
         if not state.finished:
             state.finished = True
             self.gate.closed()
+
+    def _followup_request(self, state: SiteState, url: str, last: bool) -> Request:
+        """A licence file or TDM policy: possibly on another host, fetched in this site's slot."""
+        return Request(
+            url, dont_filter=True, cb_kwargs={"state": state}, headers=_LAST_REQUEST_HEADERS if last else None,
+            meta={"handle_httpstatus_list": _HANDLED_STATUSES, "download_slot": state.target.host},
+        )  # fmt: skip
 
     def _document_request(self, state: SiteState, step: str, last: bool) -> Request:
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
