@@ -138,7 +138,7 @@ class SiteRecord:
         The ones not to fetch are recorded as skipped, with the reason.
         """
         audit = self.audit
-        if audit.robots.fault in GIVE_UP_FAULTS:
+        if audit.robots.fault in GIVE_UP_FAULTS and not audit.robots.redirects:
             reason = f"not fetched: robots.txt could not be fetched ({audit.robots.fault})"
             for name in DOCUMENT_PATHS:
                 setattr(audit, name, Fetch(status="skipped", error=reason))
@@ -185,11 +185,23 @@ class SiteRecord:
             if not self.trusttxt.valid:
                 fetch.status, fetch.error = "invalid", "no variable=value line"
 
+    def may_follow(self, url: str) -> bool:
+        """May optout-audit follow a home-page redirect to ``url``? Our robots.txt reading decides on
+        this origin; another origin's robots.txt is not fetched, so its targets are followed."""
+        target, site = urlsplit(url), urlsplit(self.audit.url or "")
+        if target.scheme not in ("http", "https"):
+            return False
+        if (target.scheme, target.netloc.lower()) != (site.scheme, site.netloc.lower()):
+            return True
+        if not self.rules_known:
+            return False  # RFC 9309: unreadable robots.txt is complete disallow
+        return (self.robots or RobotsTxt.parse(b"")).can_fetch(url, PRODUCT_TOKEN)
+
     def followups(self) -> list[tuple[str, str]]:
         """``(kind, url)`` of the documents the signals read so far point to: ``rsl`` licence files
         (at most :data:`MAX_RSL_FETCHES`) and the ``tdm_policy`` of an effective reservation."""
         found: list[tuple[str, str]] = []
-        if self.audit.robots.fault in GIVE_UP_FAULTS:
+        if self.audit.robots.fault in GIVE_UP_FAULTS and not self.audit.robots.redirects:
             return found
         base = self.audit.url or "/"
         licences = list(self.evidence.licenses if self.evidence else [])
@@ -276,8 +288,8 @@ def invalid_record(input: str, line: int, reason: str, now: str) -> SiteAudit:
 
 def site_status(robots: Fetch) -> tuple[str, str, str]:
     """(status, fault, error) of a site: what happened to its first contact, the robots.txt fetch."""
-    if robots.http_status is not None or robots.fault == "too_many_redirects":
-        return "ok", "", ""  # it answered, even if only with redirects
+    if robots.http_status is not None or robots.fault == "too_many_redirects" or robots.redirects:
+        return "ok", "", ""  # it answered, even if only with redirects (to a target that failed)
     if robots.status in ("unreachable", "timeout"):
         return robots.status, robots.fault, robots.error
     return "error", robots.fault, robots.error

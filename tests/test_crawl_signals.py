@@ -238,3 +238,61 @@ def test_a_crawl_delay_that_is_no_number_of_seconds_is_none(run):
     record = run.records["crawl-delay-nan.test"]
     assert record["crawl_delay"] is None and record["status"] == "ok"
     assert len(_requests(run, "crawl-delay-nan.test")) == 6
+
+
+# -- redirects (issue 17 class 2) --------------------------------------------------------------------
+
+REDIRECT_SITES = [
+    # 2a: robots.txt redirects to a host that does not resolve: the origin answered
+    Site("redirect-fail.test", {"/robots.txt": Resource.redirect("https://gone.test/robots.txt"),
+                                "/": Resource.html(PLAIN)}),
+    # 2b: the home page redirects into a path robots.txt bars us from: not followed
+    _site("home-barred.test", robots="User-agent: optout-audit\nDisallow: /members/\n",
+          extra={"/": Resource.redirect("/members/welcome", 302),
+                 "/members/welcome": Resource.html('<head><meta name="robots" content="noai"></head>')}),
+    # ... and to an allowed path: followed, its signals read
+    _site("home-allowed.test", extra={"/": Resource.redirect("/en/", 301),
+                                      "/en/": Resource.html('<head><meta name="robots" content="noai"></head>')}),
+    # ... more than 5 hops: given up
+    _site("home-loop.test", extra={"/": Resource.redirect("/a", 302), "/a": Resource.redirect("/", 302)}),
+]
+
+
+@pytest.fixture(scope="module")
+def redirects(tmp_path_factory):
+    with running_farm(REDIRECT_SITES) as farm:
+        # bare domains: https first, http only when https cannot connect
+        result = crawl(farm, [site.host for site in REDIRECT_SITES], tmp_path_factory.mktemp("redirects") / "run")
+        result.requests = farm.request_records()
+    return result
+
+
+def test_robots_redirect_to_a_failing_host_is_not_the_origins_failure(redirects):
+    record = redirects.records["redirect-fail.test"]
+    assert record["status"] == "ok"
+    assert record["robots"]["redirects"] == 1 and record["robots"]["fault"] == "dns_error"
+    assert record["verdict"]["reserves_ai_training"] == "unknown"  # the rules could not be read
+    requests = _requests(redirects, "redirect-fail.test")
+    assert {r["scheme"] for r in requests} == {"https"}  # an origin that connected is not retried over http
+    assert [r["path"] for r in requests] == ["/robots.txt", "/.well-known/tdmrep.json", "/ai.txt", "/llms.txt",
+                                             "/trust.txt"]  # fmt: skip
+
+
+def test_home_redirect_into_a_disallowed_path_is_not_followed(redirects):
+    record = redirects.records["home-barred.test"]
+    assert (record["home"]["status"], record["home"]["redirects"]) == ("skipped", 1)
+    assert "/members/welcome" not in [r["path"] for r in _requests(redirects, "home-barred.test")]
+    assert record["verdict"]["noai"] is None and record["verdict"]["reserves_ai_training"] == "unknown"
+
+
+def test_home_redirect_to_an_allowed_path_is_followed(redirects):
+    record = redirects.records["home-allowed.test"]
+    assert (record["home"]["status"], record["home"]["redirects"]) == ("ok", 1)
+    assert record["home"]["final_url"].endswith("/en/")
+    assert record["verdict"]["reserves_ai_training"] == "yes"
+
+
+def test_home_redirect_loop_is_given_up(redirects):
+    home = redirects.records["home-loop.test"]["home"]
+    assert (home["status"], home["fault"], home["redirects"]) == ("error", "too_many_redirects", 6)
+    assert len([r for r in _requests(redirects, "home-loop.test") if r["path"] in ("/", "/a")]) == 6
