@@ -14,10 +14,10 @@ with :meth:`SiteRecord.read_document`.
 from __future__ import annotations
 
 import math
-from urllib.parse import urljoin, urlsplit
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from optout_audit import PRODUCT_TOKEN
 from optout_audit.agents import Agent
@@ -25,8 +25,8 @@ from optout_audit.detect.aitxt import AiTxt, parse_aitxt
 from optout_audit.detect.body import read_robots_body
 from optout_audit.detect.headers import HeaderSignals, parse_headers
 from optout_audit.detect.html import HtmlSignals, crawler_names, parse_html_head
-from optout_audit.detect.robots import AgentVerdict, RobotsTxt
 from optout_audit.detect.llmstxt import LlmsTxt, disallowed_links, parse_llmstxt
+from optout_audit.detect.robots import AgentVerdict, RobotsTxt
 from optout_audit.detect.rsl import RslDocument, parse_rsl
 from optout_audit.detect.tdmpolicy import TdmPolicy, parse_tdm_policy
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, parse_tdmrep
@@ -254,10 +254,8 @@ class SiteRecord:
             html=self.html,
             tdmrep=self.tdmrep,
             aitxt=self.aitxt,
-            unread=unread_sources({
-                **{name: getattr(audit, name).status for name in DOCUMENT_PATHS},
-                **{"rsl": fetch.status for fetch in audit.rsl if fetch.status not in ("ok", "missing", "invalid")},
-            }),  # fmt: skip
+            unread=unread_sources({**{name: getattr(audit, name).status for name in DOCUMENT_PATHS},
+                                   **_rsl_status(audit)}),
             origin=audit.origin or audit.url.rstrip("/"),
             rsl=self.rsl_documents,
             trusttxt=self.trusttxt,
@@ -301,6 +299,12 @@ def fault_message(fault: str, timeout: float | None = None) -> str:
     if fault == "timeout" and timeout:
         message = f"timed out after {timeout:g} s"
     return message
+
+
+def _rsl_status(audit: SiteAudit) -> dict[str, str]:
+    """``{"rsl": status}`` of the first licence fetch that was not read, or nothing."""
+    unread = [fetch.status for fetch in audit.rsl if fetch.status not in ("ok", "missing", "invalid")]
+    return {"rsl": unread[0]} if unread else {}
 
 
 def _absolute(base: str, link: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from crawling import crawl
+
 from optout_audit import USER_AGENT
 from optout_audit.webfarm import Resource, Site, running_farm
 

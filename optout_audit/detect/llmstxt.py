@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from optout_audit.detect.robots import RobotsTxt
 
-__all__ = ["LlmsTxt", "MAX_LLMSTXT_BYTES", "disallowed_links", "parse_llmstxt"]
+__all__ = ["MAX_LLMSTXT_BYTES", "LlmsTxt", "disallowed_links", "parse_llmstxt"]
 
 MAX_LLMSTXT_BYTES = 1024 * 1024
 MAX_LINKS = 1000

@@ -113,7 +113,8 @@ def training_extent(document: RslDocument | None, origin: str) -> dict[str, str]
         if (pattern := _scope(content.url, origin)) is not None
     ]
     for kind in extents:
-        extents[kind] = reserved_extent([(pattern, training == kind) for pattern, training in scoped], ties_reserve=True)
+        rules = [(pattern, training == kind) for pattern, training in scoped]
+        extents[kind] = reserved_extent(rules, ties_reserve=True)
     return extents
 
 

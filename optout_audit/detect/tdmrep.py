@@ -30,8 +30,8 @@ __all__ = [
     "effective_tdm",
     "parse_tdmrep",
     "tdm_value",
-    "tdmrep_reserves_somewhere",
     "tdmrep_reserved_path",
+    "tdmrep_reserves_somewhere",
 ]
 
 SOURCE_FILE = "tdmrep.json"

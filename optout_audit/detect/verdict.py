@@ -20,17 +20,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
 from optout_audit.detect.aitxt import AiTxt
 from optout_audit.detect.headers import HeaderSignals
 from optout_audit.detect.html import HtmlSignals
+from optout_audit.detect.llmstxt import LlmsTxt
+from optout_audit.detect.patterns import reserved_extent
 from optout_audit.detect.preferences import (
     parse_content_signal,
     parse_content_usage,
     parse_robots_content_usage,
 )
-from optout_audit.detect.patterns import reserved_extent
 from optout_audit.detect.robots import AgentVerdict, RobotsTxt, _escape_pattern
-from optout_audit.detect.llmstxt import LlmsTxt
 from optout_audit.detect.rsl import RslDocument, parse_rsl, training_extent
 from optout_audit.detect.tdmpolicy import TdmPolicy
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserves_somewhere

@@ -228,7 +228,7 @@ class OptoutSpider(scrapy.Spider):
         for number, (kind, url) in enumerate(followups, start=1):
             if delay:
                 await asyncio.sleep(delay)
-            request = self._followup_request(state, url, last=number == len(followups))
+            request = self._followup_request(state, url, number == len(followups))
             self.in_flight += 1
             try:
                 response = await engine.download_async(request)
@@ -256,7 +256,9 @@ class OptoutSpider(scrapy.Spider):
             state.finished = True
             self.gate.closed()
 
-    async def _download_home(self, request: Request, record: SiteRecord) -> tuple[Response | None, list[str], Fetch | None]:
+    async def _download_home(
+        self, request: Request, record: SiteRecord
+    ) -> tuple[Response | None, list[str], Fetch | None]:
         """The home page, its redirects followed by us: only to targets robots.txt lets us fetch.
 
         RFC 9309 2.2.2 and our own rule: we obey robots.txt, so a redirect to a path it disallows to
@@ -271,12 +273,13 @@ class OptoutSpider(scrapy.Spider):
                 return response, hops, None
             target = urljoin(request.url, location.decode("latin-1").strip())
             hops.append(request.url)
+            stopped = Fetch(url=hops[0], final_url=target, redirects=len(hops))
             if len(hops) > MAX_REDIRECTS:
-                return None, hops, Fetch(status="error", url=hops[0], final_url=target, redirects=len(hops),
-                                         fault="too_many_redirects", error="more than 5 redirects")  # fmt: skip
+                stopped.status, stopped.fault, stopped.error = "error", "too_many_redirects", "more than 5 redirects"
+                return None, hops, stopped
             if not record.may_follow(target):
-                return None, hops, Fetch(status="skipped", url=hops[0], final_url=target, redirects=len(hops),
-                                         error="redirected to a path robots.txt does not let optout-audit fetch")  # fmt: skip
+                stopped.error = "redirected to a path robots.txt does not let optout-audit fetch"
+                return None, hops, stopped
             request = request.replace(url=target)
 
     def _followup_request(self, state: SiteState, url: str, last: bool) -> Request:
