@@ -39,6 +39,20 @@ ASYNCIO_EVENT_LOOP = "uvloop.Loop" if importlib.util.find_spec("uvloop") else No
 # (optout_audit/downloader/handler.py) and in Twisted's resolver for anyone who sets Scrapy's own handler back.
 HOSTS_FILE = None
 TWISTED_DNS_RESOLVER = "optout_audit.downloader.resolver.HostsFileResolver"
+# Without a hosts file, names resolve through c-ares (optout_audit/downloader/dns.py, docs/network.md):
+# --dns-server ADDR[:PORT] (none: /etc/resolv.conf), names at once (None: CONCURRENT_REQUESTS), seconds
+# for a query's first try and tries, names cached by their TTL (LRU, Scrapy's DNSCACHE_* settings),
+# AAAA asked too. DNS_CLIENT = "system": aiohttp's threaded getaddrinfo instead.
+DNS_CLIENT = "c-ares"
+DNS_SERVERS = []
+DNS_CONCURRENCY = None
+DNS_QUERY_TIMEOUT = 2.0
+DNS_TRIES = 2
+DNSCACHE_SIZE = 65_536
+DNS_IPV6 = True
+# Only public unicast addresses are connected to (optout_audit/downloader/addresses.py); hosts-file
+# addresses are trusted. --allow-private-networks: loopback, private and link-local ones too.
+ALLOW_PRIVATE_NETWORKS = False
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -37,6 +37,8 @@ class CrawlOptions:
     resume: bool = False
     log_level: str = "INFO"
     cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
+    dns_servers: tuple[str, ...] = ()  # --dns-server: where look-ups go (none: the system's resolv.conf)
+    allow_private_networks: bool = False  # connect to loopback/private/link-local addresses too
 
 
 def audited_keys(audit_path: Path) -> set[str]:
@@ -80,6 +82,10 @@ def _settings(options: CrawlOptions, run_dir: Path, total: int):
     settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
     if options.hosts_file:
         settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
+    if options.dns_servers:
+        settings.set("DNS_SERVERS", list(options.dns_servers), "cmdline")
+    if options.allow_private_networks:
+        settings.set("ALLOW_PRIVATE_NETWORKS", True, "cmdline")
     if options.cache:
         # Absolute: Scrapy would put a relative HTTPCACHE_DIR under the project's .scrapy/ folder.
         settings.set("HTTPCACHE_ENABLED", True, "cmdline")
@@ -93,6 +99,8 @@ def check_files(options: CrawlOptions) -> int:
         raise UsageError(f"input file not found: {options.input}")
     if options.hosts_file and not options.hosts_file.is_file():
         raise UsageError(f"hosts file not found: {options.hosts_file}")
+    if options.hosts_file and options.dns_servers:
+        raise UsageError("--hosts-file and --dns-server exclude each other: names resolve through one of them")
     return check_input(options.input)
 
 
@@ -153,6 +161,8 @@ def _start_record(options: CrawlOptions, run_dir: Path) -> dict:
             "concurrency": options.concurrency,
             "hosts_file": str(options.hosts_file) if options.hosts_file else None,
             "cache": str(options.cache) if options.cache else None,
+            "dns_servers": list(options.dns_servers),
+            "allow_private_networks": options.allow_private_networks,
         },
     }
     _write_json(run_dir / RUN_FILE, record)

@@ -75,7 +75,7 @@ def run_sharded(options: CrawlOptions, workers: int) -> Path:
                 sys.executable, "-m", "optout_audit.app.shards", str(options.input), str(child_dir),
                 f"{number}/{workers}", str(concurrency[number]), str(options.timeout), options.log_level,
                 str(options.hosts_file or ""), str(skip_file), str(max(total - len(done), 0) // workers + 1),
-                str(options.cache or ""),
+                str(options.cache or ""), ",".join(options.dns_servers), "1" if options.allow_private_networks else "",
             ]
             children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL))
         codes = [child.wait() for child in children]
@@ -144,13 +144,16 @@ def crawl_shard(options: CrawlOptions, shard: str, skip: set[str], total: int) -
 
 
 def _child(argv: list[str]) -> int:
-    input_path, out, shard, concurrency, timeout, log_level, hosts_file, skip_file, total, cache = argv
+    input_path, out, shard, concurrency, timeout, log_level, hosts_file, skip_file, total, cache, *network = argv
+    dns_servers, allow_private = (network + ["", ""])[:2]
     options = CrawlOptions(
         input=Path(input_path), out=Path(out), hosts_file=Path(hosts_file) if hosts_file else None,
         timeout=float(timeout), concurrency=int(concurrency), resume=True, log_level=log_level,
     )
     if cache:
         options = replace(options, cache=Path(cache))
+    options = replace(options, dns_servers=tuple(filter(None, dns_servers.split(","))),
+                      allow_private_networks=bool(allow_private))
     skip = set(json.loads(Path(skip_file).read_text("utf-8")))
     crawl_shard(options, shard, skip, int(total))
     return 0
