@@ -8,7 +8,8 @@ from scrapy.http import Request, TextResponse
 
 from optout_audit.app.inputs import parse_line
 from optout_audit.items import SiteAudit
-from optout_audit.spiders import optout as spider_module
+from optout_audit import record as record_module
+from optout_audit.record import SiteRecord
 from optout_audit.spiders.optout import OptoutSpider, SiteState
 
 
@@ -16,13 +17,14 @@ def test_callback_bug_becomes_an_error_row(tmp_path, monkeypatch):
     (tmp_path / "list.txt").write_text("bug.test\n")
     spider = OptoutSpider(input=str(tmp_path / "list.txt"))
     target = parse_line("bug.test", 1)
-    state = SiteState(target, SiteAudit(input="bug.test", line=1, domain="bug.test", url=target.url), target.url)
+    audit = SiteAudit(input="bug.test", line=1, domain="bug.test", url=target.url)
+    state = SiteState(target, SiteRecord(audit, spider.agents, spider.training), target.url)
     spider.gate.opened()
 
     def broken(body):
         raise RuntimeError("detector bug")
 
-    monkeypatch.setattr(spider_module.RobotsTxt, "parse", staticmethod(broken))
+    monkeypatch.setattr(record_module.RobotsTxt, "parse", staticmethod(broken))
     response = TextResponse("https://bug.test/robots.txt", body=b"User-agent: *\n", encoding="utf-8",
                             request=Request("https://bug.test/robots.txt"))
     row = asyncio.run(spider.on_robots(response, state=state))

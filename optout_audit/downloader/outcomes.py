@@ -44,10 +44,6 @@ _FAULT_STATUS = {
     "dns_timeout": "unreachable",
     "blocked_address": "unreachable",
 }
-#: robots.txt faults after which the site's other documents are not asked for: the host is
-#: unreachable, or too slow to answer its first request (asking again would only wait again).
-GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout",
-                            "dns_nxdomain", "dns_nodata", "dns_servfail", "dns_timeout"})
 #: faults after which a bare domain is retried over http
 CONNECT_FAULTS = frozenset({"connection_refused", "tls_error", "no_route", "connect_timeout"})
 

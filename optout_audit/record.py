@@ -1,0 +1,228 @@
+"""The rules that turn one site's fetches into its :class:`~optout_audit.items.SiteAudit` record.
+
+Pure: no Scrapy, no network. The spider fetches and hands each document's outcome (a
+:class:`~optout_audit.items.Fetch`) and bytes to a :class:`SiteRecord`, which parses them with the
+detectors of :mod:`optout_audit.detect` and, at :meth:`SiteRecord.finish`, assembles the record.
+Anything that replays stored documents (a re-read of the evidence archive, a test) builds the same
+record the same way.
+
+The order of a site's audit is fixed: robots.txt first (:meth:`SiteRecord.read_robots`), then
+:meth:`SiteRecord.documents_to_fetch` says which of the other documents may be fetched, each read
+with :meth:`SiteRecord.read_document`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from optout_audit import PRODUCT_TOKEN
+from optout_audit.agents import Agent
+from optout_audit.detect.aitxt import AiTxt, parse_aitxt
+from optout_audit.detect.body import read_robots_body
+from optout_audit.detect.headers import HeaderSignals, parse_headers
+from optout_audit.detect.html import HtmlSignals, parse_html_head
+from optout_audit.detect.robots import AgentVerdict, RobotsTxt
+from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep
+from optout_audit.detect.verdict import (
+    DomainVerdict,
+    RobotsEvidence,
+    agent_results,
+    domain_verdict,
+    robots_evidence,
+    robots_rules_known,
+)
+from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
+
+__all__ = [
+    "DOCUMENT_PATHS",
+    "GIVE_UP_FAULTS",
+    "SiteRecord",
+    "first_delay",
+    "invalid_record",
+    "jsonable",
+    "site_status",
+]
+
+#: The documents of a site after robots.txt, in fetch order, and their paths from the site root.
+DOCUMENT_PATHS = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}
+#: robots.txt faults after which the site's other documents are not asked for: the host is
+#: unreachable, or too slow to answer its first request (asking again would only wait again).
+GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout",
+                            "dns_nxdomain", "dns_nodata", "dns_servfail", "dns_timeout"})
+
+
+class SiteRecord:
+    """One site's audit in progress: the evidence read so far, and the record it makes."""
+
+    def __init__(self, audit: SiteAudit, agents: Sequence[Agent], training: frozenset[str]) -> None:
+        self.audit = audit
+        self.agents = agents
+        self.training = training
+        self.robots: RobotsTxt | None = None
+        self.headers: HeaderSignals | None = None
+        self.html: HtmlSignals | None = None
+        self.tdmrep: TdmrepFile | None = None
+        self.aitxt: AiTxt | None = None
+        self.evidence: RobotsEvidence | None = None
+        self.rules_known = False  # robots.txt was read (or is known absent)
+
+    def read_robots(self, fetch: Fetch, body: bytes | None = None, cut: bool = False) -> None:
+        """robots.txt's outcome; ``body`` when it answered 2xx, ``cut`` when its download was stopped."""
+        if fetch.status == "ok" and body is not None:
+            read = read_robots_body(body, cut)
+            fetch.status, fetch.fault = read.status, read.fault
+            self.robots = RobotsTxt.parse(read.text)
+        audit = self.audit
+        audit.robots = fetch
+        self.rules_known = robots_rules_known(fetch.status, self.robots is not None)
+        if self.rules_known:
+            robots = self.robots or RobotsTxt.parse(b"")
+            audit.own_access = robots.can_fetch(audit.url or "/", PRODUCT_TOKEN)
+            audit.crawl_delay = first_delay(line.value for line in robots.lines_for(PRODUCT_TOKEN, "crawl-delay"))
+            named, other = agent_results(self.robots, self.agents)
+            audit.agents = [_agent_result(verdict) for verdict in named]
+            audit.other_agents = _agent_result(other)
+            if self.robots is not None:
+                self.evidence = robots_evidence(self.robots, self.agents)
+                audit.robots_evidence = jsonable(asdict(self.evidence))
+        else:
+            # RFC 9309: unreachable or 5xx means complete disallow, for us too.
+            audit.own_access = False
+            audit.other_agents = AgentResult("*", "unknown")
+
+    def documents_to_fetch(self) -> list[str]:
+        """The documents to fetch after robots.txt (names of :data:`DOCUMENT_PATHS`), in order.
+
+        The ones not to fetch are recorded as skipped, with the reason.
+        """
+        audit = self.audit
+        if audit.robots.fault in GIVE_UP_FAULTS:
+            reason = f"not fetched: robots.txt could not be fetched ({audit.robots.fault})"
+            for name in DOCUMENT_PATHS:
+                setattr(audit, name, Fetch(status="skipped", error=reason))
+            return []
+        if audit.own_access:
+            return list(DOCUMENT_PATHS)
+        audit.home = Fetch(status="skipped", url=audit.url, error="robots.txt does not let optout-audit fetch /")
+        return ["tdmrep", "aitxt"]
+
+    def read_document(
+        self,
+        name: str,
+        fetch: Fetch,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        charset: str | None = None,
+    ) -> None:
+        """A document's outcome, with its response headers and body when it answered."""
+        setattr(self.audit, name, fetch)
+        if fetch.status != "ok":
+            return  # an error page says nothing about the site's pages: its signals stay unknown
+        if name == "home":
+            self.headers = parse_headers(list(headers))
+            self.html = parse_html_head(body, charset)
+        elif name == "tdmrep":
+            self.tdmrep = parse_tdmrep(body)
+            self.audit.tdmrep_evidence = jsonable(asdict(self.tdmrep))
+            if not self.tdmrep.valid:
+                fetch.status, fetch.error = "invalid", self.tdmrep.error
+        elif name == "aitxt":
+            self.aitxt = parse_aitxt(body)
+            self.audit.aitxt_evidence = jsonable(asdict(self.aitxt))
+            if not self.aitxt.robots_style:
+                fetch.status, fetch.error = "invalid", "not a robots-style ai.txt"
+
+    def finish(self, finished_at: str) -> SiteAudit:
+        """The site's record, with its status and domain verdict."""
+        audit = self.audit
+        audit.status, audit.fault, audit.error = site_status(audit.robots)
+        verdict = domain_verdict(
+            site_answered=audit.status == "ok",
+            robots_read=self.rules_known,
+            named_agents=audit.agents,
+            other_agents=audit.other_agents,
+            training_agents=self.training,
+            evidence=self.evidence,
+            headers=self.headers,
+            html=self.html,
+            tdmrep=self.tdmrep,
+            aitxt=self.aitxt,
+        )
+        audit.page = _page_signals(self.headers, self.html, verdict)
+        audit.verdict = jsonable(asdict(verdict))
+        audit.finished_at = finished_at
+        return audit
+
+    def fail(self, exc: BaseException, finished_at: str) -> SiteAudit:
+        """The record of a site whose audit hit a bug of ours: status ``error``, never lost."""
+        audit = self.audit
+        audit.status, audit.fault = "error", "internal_error"
+        audit.error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+        audit.verdict, audit.finished_at = jsonable(asdict(DomainVerdict())), finished_at
+        return audit
+
+
+def invalid_record(input: str, line: int, reason: str, now: str) -> SiteAudit:
+    """The record of an input line that is not a site."""
+    return SiteAudit(
+        input=input, line=line, status="invalid_input", error=reason, started_at=now, finished_at=now,
+        verdict=jsonable(asdict(DomainVerdict())),
+    )
+
+
+def site_status(robots: Fetch) -> tuple[str, str, str]:
+    """(status, fault, error) of a site: what happened to its first contact, the robots.txt fetch."""
+    if robots.http_status is not None or robots.fault == "too_many_redirects":
+        return "ok", "", ""  # it answered, even if only with redirects
+    if robots.status in ("unreachable", "timeout"):
+        return robots.status, robots.fault, robots.error
+    return "error", robots.fault, robots.error
+
+
+def first_delay(values: Iterable[str]) -> float | None:
+    """The first value that is a number of seconds (finite, not negative): "nan" or "-5" is no delay."""
+    for value in values:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            continue
+        if math.isfinite(number) and number >= 0:
+            return number
+    return None
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON types: sets become sorted lists, bytes text, keys strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def _agent_result(verdict: AgentVerdict) -> AgentResult:
+    return AgentResult(verdict.agent, verdict.verdict, verdict.named, verdict.via, verdict.rule, verdict.line)
+
+
+def _page_signals(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: DomainVerdict) -> PageSignals:
+    """The home page's evidence; noai / noimageai as the verdict combined them (None: page not read)."""
+    page = PageSignals(noai=verdict.noai, noimageai=verdict.noimageai)
+    if headers is not None:
+        page.x_robots_tag = list(headers.x_robots_tag)
+        page.tdm_reservation_header, page.tdm_policy_header = headers.tdm_reservation, headers.tdm_policy
+        page.content_usage_header, page.content_signal_header = headers.content_usage, headers.content_signal
+        page.license_links += headers.license_links
+        if headers.noai or headers.noimageai:
+            page.noai_sources.append("header:x-robots-tag")
+    if html is not None:
+        page.robots_meta = list(html.meta)
+        page.tdm_reservation_meta, page.tdm_policy_meta = html.tdm_reservation, html.tdm_policy
+        page.noai_sources += html.noai_sources
+        page.license_links += html.license_links
+    return page
