@@ -211,3 +211,33 @@ def test_a_site_failing_over_ipv6_is_fetched_over_ipv4():
             status, text = asyncio.run(fetch())
         assert status == 200 and "Disallow: /private" in text
         assert farm.request_log() == [("both.test", "GET", "/robots.txt", "http")]
+
+
+def test_global_ipv6_is_read_from_the_interface_table(tmp_path):
+    from optout_audit.downloader.dns import has_global_ipv6
+
+    table = tmp_path / "if_inet6"
+    # loopback, link-local and a ULA (fd00::2): none of them reaches a public site over IPv6
+    table.write_text("00000000000000000000000000000001 01 80 10 80 lo\n"
+                     "fe8000000000000000fc00fffe000001 04 40 20 80 eth0\n"
+                     "fd000000000000000000000000000002 04 40 00 82 eth0\n")
+    assert has_global_ipv6(str(table)) is False
+    with table.open("a") as handle:
+        handle.write("2a0104f8010a00000000000000000002 02 40 00 00 eth1\n")  # 2a01:4f8:10a::2
+    assert has_global_ipv6(str(table)) is True
+    assert has_global_ipv6(str(tmp_path / "missing")) is True  # nothing to read: ask AAAA
+
+
+def test_prefetch_walks_the_spiders_sites_in_its_order(tmp_path):
+    from types import SimpleNamespace
+
+    from optout_audit.downloader.dns_prefetch import _hosts_in_input_order
+
+    listing = tmp_path / "sites.txt"
+    listing.write_text("# a comment\na.test\nnot a url\nhttps://b.test/x\nc.test\nd.test\n\ne.test\n")
+    spider = SimpleNamespace(input_path=str(listing), shard=None, skip_hosts=set())
+    assert list(_hosts_in_input_order(spider)) == ["a.test", None, "b.test", "c.test", "d.test", "e.test"]
+    spider.skip_hosts = {"https://c.test"}
+    assert "c.test" not in list(_hosts_in_input_order(spider))
+    spider.skip_hosts, spider.shard = set(), (1, 2)
+    assert list(_hosts_in_input_order(spider)) == [None, "c.test", "e.test"]

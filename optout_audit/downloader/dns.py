@@ -111,6 +111,26 @@ def parse_server(text: str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def has_global_ipv6(interfaces: str = "/proc/net/if_inet6") -> bool:
+    """Whether this machine has a global IPv6 address, as getaddrinfo's AI_ADDRCONFIG asks before AAAA.
+
+    Without one, no IPv6 connection can reach a public site, so asking AAAA would only double the
+    queries. Read from Linux's interface table; True where there is none to read.
+    """
+    import ipaddress
+
+    try:
+        with open(interfaces) as table:
+            lines = table.read().splitlines()
+    except OSError:
+        return True
+    for line in lines:
+        digits = line.split()[0] if line.split() else ""
+        if len(digits) == 32 and ipaddress.IPv6Address(int(digits, 16)).is_global:
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class DnsConfig:
     """The resolver's settings (see :func:`DnsConfig.from_settings` for their names)."""
@@ -124,7 +144,7 @@ class DnsConfig:
     max_ttl: float = 3600.0
     negative_ttl: float = 300.0  # NXDOMAIN / NODATA
     failure_ttl: float = 60.0  # SERVFAIL / timeout: long enough for the site's other documents
-    ipv6: bool = True  # also ask AAAA
+    ipv6: bool = True  # also ask AAAA (the setting's default "auto": when the machine has global IPv6)
     prefer_ipv6: bool = False  # IPv6 addresses first (aiohttp falls back to the other family on failure)
 
     @classmethod
@@ -138,7 +158,8 @@ class DnsConfig:
             cache_size=settings.getint("DNSCACHE_SIZE", 65_536) if settings.getbool("DNSCACHE_ENABLED", True) else 0,
             min_ttl=settings.getfloat("DNS_MIN_TTL", 0.0),
             max_ttl=settings.getfloat("DNS_MAX_TTL", 3600.0),
-            ipv6=settings.getbool("DNS_IPV6", True),
+            ipv6=has_global_ipv6() if str(settings.get("DNS_IPV6", "auto")).lower() == "auto"
+            else settings.getbool("DNS_IPV6"),
             prefer_ipv6=settings.getbool("DNS_PREFER_IPV6", False),
         )
 
@@ -339,5 +360,16 @@ def build_connector(settings: Any, **kwargs: Any) -> GuardedConnector:
         cache = settings.getbool("DNSCACHE_ENABLED", True)
         return GuardedConnector(policy=policy, use_dns_cache=cache,
                                 ttl_dns_cache=SYSTEM_DNS_CACHE_SECONDS if cache else None, **kwargs)
-    resolver = CachingAsyncResolver(DnsConfig.from_settings(settings))
-    return GuardedConnector(policy=policy, resolver=resolver, use_dns_cache=False, **kwargs)
+    return GuardedConnector(policy=policy, resolver=resolver_for(settings), use_dns_cache=False, **kwargs)
+
+
+_RESOLVERS: dict[int, tuple[Any, CachingAsyncResolver]] = {}
+
+
+def resolver_for(settings: Any) -> CachingAsyncResolver:
+    """The crawl's one c-ares resolver, shared by the download handler and the prefetch extension
+    (:mod:`optout_audit.downloader.dns_prefetch`); keyed by the crawler's settings object."""
+    known = _RESOLVERS.get(id(settings))
+    if known is None or known[0] is not settings:
+        known = _RESOLVERS[id(settings)] = (settings, CachingAsyncResolver(DnsConfig.from_settings(settings)))
+    return known[1]
