@@ -12,6 +12,9 @@ concurrency, two ``optout-audit crawl`` runs of the same list:
 * **real DNS** -- ``--dns-server`` (c-ares, the resolver of a real run), ``--allow-private-networks``
   because the farm is on loopback.
 
+Each pair runs ``--repeat`` times in alternating order and the fastest run of each mode is kept
+(every run is listed in the results).
+
 The ratio of their hosts/s is the floor "throughput with the real resolver >= 0.85 x hosts-file";
 the difference of their CPU ms/host is the cost of resolving (the DNS server's own CPU is its own
 column, as the farm's). Then **look-ups/s**: the resolver alone (``bench.dns lookups``, a process of
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=_ints, default=[128, 512], help="comma-separated (default 128,512)")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
     parser.add_argument("--lookups", type=int, default=20_000, help="names for the look-ups/s part (0: skip)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per mode and concurrency, the fastest kept (default 2)")
     parser.add_argument("--skip-crawl", action="store_true")
     parser.add_argument("--quiet-wait", type=float, default=120.0)
     parser.add_argument("--label", default="", help="a word for the results file")
@@ -96,32 +100,45 @@ def run_crawls(args, work: Path, env: dict[str, str]) -> tuple[list[Row], dict]:
         with running_dns(zone, log_queries=False) as dns:
             for concurrency in args.concurrency:
                 common = ["--concurrency", str(concurrency), "--timeout", str(args.timeout)]
-                for mode, extra in (("hosts-file", ["--hosts-file", str(hosts)]),
-                                    ("real DNS", ["--dns-server", dns.server, "--allow-private-networks"])):
-                    name = f"crawl c={concurrency}, {mode}"
-                    out = work / f"c{concurrency}-{mode.replace(' ', '-')}"
-                    argv = [*PROJECT, "crawl", str(sites), "--out", str(out), *extra, *common]
-                    print(f"  {name} ...", end="", flush=True)
-                    if args.quiet_wait > 0:
-                        wait_quiet(farm.pid, patience=args.quiet_wait)
-                    farm_before, dns_before = measure.cpu_seconds(farm.pid), measure.cpu_seconds(dns.pid)
-                    busy = measure.busy_seconds()
-                    measured = measure.run(argv, work / f"{out.name}.log", env=env, cwd=ROOT)
-                    farm_cpu = measure.cpu_seconds(farm.pid) - farm_before
-                    dns_cpu = measure.cpu_seconds(dns.pid) - dns_before
-                    other = max(0.0, measure.busy_seconds() - busy - farm_cpu - dns_cpu - measured.cpu)
-                    audit = out / "audit.jsonl"
-                    count, fetched = _audit_counts(audit) if audit.exists() else (0, 0)
-                    row = Row(name, count, measured, farm_cpu, fetched, other)
-                    row.dns_cpu = dns_cpu  # type: ignore[attr-defined]
-                    row.faults = _faults(audit)  # type: ignore[attr-defined]
-                    if measured.returncode != 0:
-                        row.notes.append(f"exit {measured.returncode}, see {out.name}.log")
-                    if other > 0.1 * measured.wall:
-                        row.notes.append(f"other processes used {100 * other / measured.wall:.0f}% of a core meanwhile")
-                    print(f" {measured.wall:.1f} s, {row.rate:.0f} hosts/s, {row.cpu_ms:.2f} CPU ms/host", flush=True)
-                    rows.append(row)
+                modes = [("hosts-file", ["--hosts-file", str(hosts)]),
+                         ("real DNS", ["--dns-server", dns.server, "--allow-private-networks"])]
+                best: dict[str, Row] = {}
+                # Alternating order, the fastest of --repeat runs per mode: on a shared machine a run
+                # loses wall time to whatever else runs beside it, never gains any.
+                for attempt in range(args.repeat):
+                    for mode, extra in (modes if attempt % 2 == 0 else modes[::-1]):
+                        out = work / f"c{concurrency}-{mode.replace(' ', '-')}-{attempt}"
+                        argv = [*PROJECT, "crawl", str(sites), "--out", str(out), *extra, *common]
+                        row = _measured_crawl(f"crawl c={concurrency}, {mode}", argv, out, farm, dns, env, args)
+                        attempts = [*getattr(best.get(mode), "attempts", []), (row.rate, row.cpu_ms)]
+                        if mode not in best or row.rate > best[mode].rate:
+                            best[mode] = row
+                        best[mode].attempts = attempts  # type: ignore[attr-defined]
+                rows += [best[mode] for mode, _ in modes]
     return rows, info
+
+
+def _measured_crawl(name: str, argv: list[str], out: Path, farm, dns, env: dict[str, str], args) -> Row:
+    print(f"  {name} ...", end="", flush=True)
+    if args.quiet_wait > 0:
+        wait_quiet(farm.pid, patience=args.quiet_wait)
+    farm_before, dns_before = measure.cpu_seconds(farm.pid), measure.cpu_seconds(dns.pid)
+    busy = measure.busy_seconds()
+    measured = measure.run(argv, out.parent / f"{out.name}.log", env=env, cwd=ROOT)
+    farm_cpu = measure.cpu_seconds(farm.pid) - farm_before
+    dns_cpu = measure.cpu_seconds(dns.pid) - dns_before
+    other = max(0.0, measure.busy_seconds() - busy - farm_cpu - dns_cpu - measured.cpu)
+    audit = out / "audit.jsonl"
+    count, fetched = _audit_counts(audit) if audit.exists() else (0, 0)
+    row = Row(name, count, measured, farm_cpu, fetched, other)
+    row.dns_cpu = dns_cpu  # type: ignore[attr-defined]
+    row.faults = _faults(audit)  # type: ignore[attr-defined]
+    if measured.returncode != 0:
+        row.notes.append(f"exit {measured.returncode}, see {out.name}.log")
+    if other > 0.1 * measured.wall:
+        row.notes.append(f"other processes used {100 * other / measured.wall:.0f}% of a core meanwhile")
+    print(f" {measured.wall:.1f} s, {row.rate:.0f} hosts/s, {row.cpu_ms:.2f} CPU ms/host", flush=True)
+    return row
 
 
 def _faults(audit: Path) -> dict[str, int]:
@@ -246,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if rows:
         lines += _dns_table(rows) + ["", *_table(rows), ""]
+        lines += [f"- {row.name}: every run (hosts/s, CPU ms/host): "
+                  + ", ".join(f"({rate:.0f}, {cpu:.2f})" for rate, cpu in getattr(row, "attempts", [])) for row in rows]
         lines += [f"- {row.name}: robots.txt faults {getattr(row, 'faults', {})}" for row in rows]
         lines += [f"- {row.name}: {note}" for row in rows for note in row.notes]
         lines.append("")

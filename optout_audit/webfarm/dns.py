@@ -18,7 +18,8 @@ is a :class:`Zone`:
 
 Run it with :func:`running_dns` (a child process, like the farm), or ``python -m
 optout_audit.webfarm.dns --zone zone.json`` by hand. With ``query_log`` each query received is
-appended as a JSON line ``{"name": ..., "type": "A", "client": "127.0.0.1"}``.
+appended as a JSON line ``{"name": ..., "type": "A", "client": "127.0.0.1", "t": UNIX_TIME}`` (the
+first time that query is seen; repeats are answered from the packed cache and not logged).
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ class DnsProtocol(asyncio.DatagramProtocol):
                 self.packed[key] = packed
             self.answers.note_delay(key, request)
             if self.log is not None:
-                record = {"name": _norm(str(request.q.qname)), "type": QTYPE[request.q.qtype], "client": addr[0]}
+                record = {"name": _norm(str(request.q.qname)), "type": QTYPE[request.q.qtype], "client": addr[0],
+                          "t": round(time.time(), 3)}
                 os.write(self.log, (json.dumps(record) + "\n").encode())
         if packed is None:
             return
