@@ -25,6 +25,7 @@ from pathlib import Path
 
 from optout_audit import __version__
 from optout_audit.app.errors import UsageError
+from optout_audit.app.terminal import printable
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -57,6 +58,13 @@ def _positive(kind: type) -> callable:
     return parse
 
 
+def _input_file(text: str) -> Path:
+    if "://" in text and not Path(text).exists():  # Path() would fold "https://x" into "https:/x"
+        raise argparse.ArgumentTypeError(f"must be a file listing URLs, not a URL: {text!r} "
+                                         "(write it into a file, one URL a line)")
+    return Path(text)
+
+
 def _log_level(text: str) -> str:
     level = text.upper()
     if level not in LOG_LEVELS:
@@ -81,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     crawl = commands.add_parser("crawl", help="audit every site of a URL list and write the reports")
-    crawl.add_argument("input", type=Path, help="text list, CSV with url/domain column, or Tranco rank,domain")
+    crawl.add_argument("input", type=_input_file, help="text list, CSV with url/domain column, or Tranco rank,domain")
     crawl.add_argument("--out", type=Path, help="run folder (default: reports/<UTC timestamp>/)")
     crawl.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
     crawl.add_argument("--timeout", type=_positive(float), default=20.0, help="seconds per request (default 20)")
@@ -116,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
     history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+
+    check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
+    check.add_argument("site", metavar="SITE", help="a domain or URL")
+    check.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
+    check.add_argument("--goal", choices=["block-training", "block-ai", "allow-search-only"], default="block-training",
+                       help="what the site's signals should say (default block-training)")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.add_argument("--timeout", type=_positive(float), default=10.0, help="seconds per request (default 10)")
     return parser
 
 
@@ -130,12 +146,16 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "check":
+            from optout_audit.app.check import check
+
+            return check(args)
         if args.command in ("runs", "diff", "history"):
             from optout_audit.app import history as history_cli
 
             return history_cli.COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except RunInterrupted as exc:
         print(f"optout-audit: {exc}; the reports in {exc.run_dir}/ are partial (summary.csv complete=false)",
@@ -144,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optout-audit: continue it with: {exc.command}", file=sys.stderr)
         return exc.exit_code
     except RunFailed as exc:
-        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_USAGE
 
@@ -209,9 +229,10 @@ def _report(run_dir: Path) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from optout_audit.app.run import run_demo
+    from optout_audit.app.run import make_run_folder, run_demo
 
     out = args.out or Path("reports") / ("demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    make_run_folder(out)
     print(f"auditing the bundled local web into {out}/", file=sys.stderr)
     run_dir = run_demo(out, args.log_level)
     _print_summary(run_dir)
@@ -224,7 +245,7 @@ def _print_summary(run_dir: Path) -> None:
     if summary.is_file():
         for line in summary.read_text("utf-8").splitlines()[1:]:
             metric, _, value = line.partition(",")
-            print(f"  {metric:<24} {value}")
+            print(f"  {metric:<24} {printable(value)}")
 
 
 def entry() -> int:

@@ -40,7 +40,7 @@ from optout_audit.app.inputs import check_input, count_entries
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
 
-__all__ = ["CrawlOptions", "Run", "RunFailed", "RunInterrupted"]
+__all__ = ["CrawlOptions", "Run", "RunFailed", "RunInterrupted", "make_run_folder", "run_crawl", "run_demo"]
 
 #: Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number).
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -112,7 +112,8 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-def _make_folder(path: Path) -> None:
+def make_run_folder(path: Path) -> None:
+    """Create the run folder ``path`` (and its parents); a UsageError when it cannot be one."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out is a file, not a folder: {path}")
     try:
@@ -147,12 +148,14 @@ class Run:
             raise UsageError("--hosts-file and --dns-server exclude each other: names resolve through one of them")
         lines = check_input(options.input)
         run_dir = options.out
-        _make_folder(run_dir)
+        make_run_folder(run_dir)
         from optout_audit.app.shards import SHARDS_DIR
 
         holds_audit = (run_dir / AUDIT_FILE).exists() or (run_dir / SHARDS_DIR).exists()
         if holds_audit and not options.resume:
             raise UsageError(f"{run_dir} already holds an audit: use --resume to continue it, or another --out")
+        if options.resume and options.workers == 1 and (run_dir / SHARDS_DIR).is_dir():
+            raise UsageError(f"{run_dir} was crawled with --workers and is unfinished: resume it with --workers N")
         previous = _read_json(run_dir / RUN_FILE) if options.resume else {}
         record = cls._new_record(options, previous, lines, scheduled_job)
         if options.resume and previous:
@@ -266,9 +269,7 @@ class Run:
             self.signal = crawl_sharded(self, done)
         else:
             from optout_audit.app.process import crawl_here
-            from optout_audit.app.shards import check_unsharded_resume
 
-            check_unsharded_resume(self)
             self.signal = crawl_here(self, self.audit_path, done)
 
     # -- finish ------------------------------------------------------------------------------------
@@ -346,7 +347,7 @@ def run_demo(out: Path, log_level: str = "WARNING") -> Path:
     from optout_audit.webfarm import running_farm
     from optout_audit.webfarm.demo import demo_input_lines, demo_sites
 
-    _make_folder(out)
+    make_run_folder(out)
     input_path = out / "input.txt"  # where every run keeps its list
     input_path.write_text("\n".join(demo_input_lines()) + "\n", "utf-8")
     with running_farm(demo_sites()) as farm:

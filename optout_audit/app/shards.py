@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optout_audit.app.errors import UsageError
 from optout_audit.auditfile import AUDIT_FILE, audited_keys, read_line
 
 if TYPE_CHECKING:
@@ -44,13 +43,7 @@ SHARDS_DIR = "shards"
 #: The file that hands the options of the run to the children.
 _CHILD_FILE = "child.json"
 
-__all__ = ["SHARDS_DIR", "check_unsharded_resume", "crawl_sharded", "merge_shards"]
-
-
-def check_unsharded_resume(run: Run) -> None:
-    """Refuse to resume a sharded run in one process (its shards would be left unmerged)."""
-    if run.options.resume and (run.dir / SHARDS_DIR).is_dir():
-        raise UsageError(f"{run.dir} was crawled with --workers and is unfinished: resume it with --workers N")
+__all__ = ["SHARDS_DIR", "crawl_sharded", "merge_shards"]
 
 
 def _split(total: int, parts: int) -> list[int]:

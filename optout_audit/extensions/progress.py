@@ -52,9 +52,13 @@ class ProgressBar:
         return f"progress: {self.done:,} sites, {rate:.1f} sites/s"
 
     def close(self) -> None:
+        """End the bar; off a terminal, the last line (so a log always ends with the final count)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        elif self.interval:
+            print(self.line(), file=sys.stderr, flush=True)
+            self.interval = 0.0  # said once
 
 
 class Progress:
