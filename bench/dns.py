@@ -54,14 +54,21 @@ def _ints(text: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.dns", description=__doc__.split("\n")[0])
     parser.add_argument("--hosts", type=int, default=3000, help="synthetic hosts (default 3000)")
-    parser.add_argument("--latency", type=_pair, default=(50.0, 150.0), help="web latency MIN_MS,MAX_MS (default 50,150)")
-    parser.add_argument("--dns-latency", type=_pair, default=(30.0, 300.0),
-                        help="DNS answer latency MIN_MS,MAX_MS (default 30,300)")
-    parser.add_argument("--timeout-share", type=float, default=0.05, help="share of names never answered (default 0.05)")
+    parser.add_argument(
+        "--latency", type=_pair, default=(50.0, 150.0), help="web latency MIN_MS,MAX_MS (default 50,150)"
+    )
+    parser.add_argument(
+        "--dns-latency", type=_pair, default=(30.0, 300.0), help="DNS answer latency MIN_MS,MAX_MS (default 30,300)"
+    )
+    parser.add_argument(
+        "--timeout-share", type=float, default=0.05, help="share of names never answered (default 0.05)"
+    )
     parser.add_argument("--concurrency", type=_ints, default=[128, 512], help="comma-separated (default 128,512)")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
     parser.add_argument("--lookups", type=int, default=20_000, help="names for the look-ups/s part (0: skip)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per mode and concurrency, the fastest kept (default 2)")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs per mode and concurrency, the fastest kept (default 2)"
+    )
     parser.add_argument("--skip-crawl", action="store_true")
     parser.add_argument("--quiet-wait", type=float, default=120.0)
     parser.add_argument("--label", default="", help="a word for the results file")
@@ -95,18 +102,21 @@ def run_crawls(args, work: Path, env: dict[str, str]) -> tuple[list[Row], dict]:
     with running_farm(web, latency=args.latency, log_requests=False, workdir=work / "farm") as farm:
         hosts = work / "baseline.hosts"
         info["timing_out"] = baseline_hosts(farm.hosts_file, hosts, args.timeout_share)
-        zone = Zone(hosts_file=str(farm.hosts_file), latency=args.dns_latency, timeout_share=args.timeout_share,
-                    seed=SEED)
+        zone = Zone(
+            hosts_file=str(farm.hosts_file), latency=args.dns_latency, timeout_share=args.timeout_share, seed=SEED
+        )
         with running_dns(zone, log_queries=False) as dns:
             for concurrency in args.concurrency:
                 common = ["--concurrency", str(concurrency), "--timeout", str(args.timeout)]
-                modes = [("hosts-file", ["--hosts-file", str(hosts)]),
-                         ("real DNS", ["--dns-server", dns.server, "--allow-private-networks"])]
+                modes = [
+                    ("hosts-file", ["--hosts-file", str(hosts)]),
+                    ("real DNS", ["--dns-server", dns.server, "--allow-private-networks"]),
+                ]
                 best: dict[str, Row] = {}
                 # Alternating order, the fastest of --repeat runs per mode: on a shared machine a run
                 # loses wall time to whatever else runs beside it, never gains any.
                 for attempt in range(args.repeat):
-                    for mode, extra in (modes if attempt % 2 == 0 else modes[::-1]):
+                    for mode, extra in modes if attempt % 2 == 0 else modes[::-1]:
                         out = work / f"c{concurrency}-{mode.replace(' ', '-')}-{attempt}"
                         argv = [*PROJECT, "crawl", str(sites), "--out", str(out), *extra, *common]
                         row = _measured_crawl(f"crawl c={concurrency}, {mode}", argv, out, farm, dns, env, args)
@@ -193,21 +203,28 @@ def run_lookups(args, work: Path, env: dict[str, str]) -> list[dict]:
 
     names = work / "names.txt"
     # distinct names: three in four exist (A answer, AAAA NODATA), one in four is NXDOMAIN
-    records = {f"n{index:07d}.bench": {"a": [f"127.1.{index // 250 % 250}.{index % 250 + 1}"]}
-               for index in range(args.lookups) if index % 4}
+    records = {
+        f"n{index:07d}.bench": {"a": [f"127.1.{index // 250 % 250}.{index % 250 + 1}"]}
+        for index in range(args.lookups)
+        if index % 4
+    }
     names.write_text("\n".join(f"n{index:07d}.bench" for index in range(args.lookups)) + "\n", "ascii")
     results = []
     for latency, concurrency in ((None, 256), (args.dns_latency, 512)):
         with running_dns(Zone(records=records, latency=latency), log_queries=False) as dns:
-            label = f"{args.lookups:,} names, server latency {'none' if latency is None else f'{latency[0]:g}-{latency[1]:g} ms'}, " \
-                    f"DNS_CONCURRENCY {concurrency}"
+            delay = "none" if latency is None else f"{latency[0]:g}-{latency[1]:g} ms"
+            label = f"{args.lookups:,} names, server latency {delay}, DNS_CONCURRENCY {concurrency}"
             print(f"  look-ups: {label} ...", end="", flush=True)
             if args.quiet_wait > 0:
                 wait_quiet(dns.pid, patience=args.quiet_wait)
             server_before = measure.cpu_seconds(dns.pid)
             log = work / f"lookups-{concurrency}.log"
-            measured = measure.run([sys.executable, "-m", "bench.dns", "lookups", dns.server, str(names), str(concurrency)],
-                                   log, env=env, cwd=ROOT)
+            measured = measure.run(
+                [sys.executable, "-m", "bench.dns", "lookups", dns.server, str(names), str(concurrency)],
+                log,
+                env=env,
+                cwd=ROOT,
+            )
             server_cpu = measure.cpu_seconds(dns.pid) - server_before
             result = json.loads(log.read_text().strip().splitlines()[-1])
             result.update(label=label, client_cpu=measured.cpu, server_cpu=server_cpu, returncode=measured.returncode)
@@ -217,9 +234,11 @@ def run_lookups(args, work: Path, env: dict[str, str]) -> list[dict]:
 
 
 def _dns_table(rows: list[Row]) -> list[str]:
-    lines = ["| concurrency | hosts-file hosts/s | real DNS hosts/s | ratio (floor 0.85) | hosts-file CPU ms/host "
-             "| real DNS CPU ms/host | CPU rise ms/host (floor 0.3) | DNS server CPU ms/host |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| concurrency | hosts-file hosts/s | real DNS hosts/s | ratio (floor 0.85) | hosts-file CPU ms/host "
+        "| real DNS CPU ms/host | CPU rise ms/host (floor 0.3) | DNS server CPU ms/host |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     by_name = {row.name: row for row in rows}
     for row in rows:
         if not row.name.endswith("hosts-file"):
@@ -230,9 +249,11 @@ def _dns_table(rows: list[Row]) -> list[str]:
             continue
         ratio = real.rate / row.rate if row.rate else float("nan")
         rise = real.cpu_ms - row.cpu_ms
-        lines.append(f"| {concurrency} | {row.rate:.0f} | {real.rate:.0f} | {ratio:.2f} {'ok' if ratio >= 0.85 else 'BELOW'} "
-                     f"| {row.cpu_ms:.2f} | {real.cpu_ms:.2f} | {rise:+.2f} {'ok' if rise <= 0.3 else 'ABOVE'} "
-                     f"| {1000 * getattr(real, 'dns_cpu', 0.0) / max(real.hosts, 1):.2f} |")
+        lines.append(
+            f"| {concurrency} | {row.rate:.0f} | {real.rate:.0f} | {ratio:.2f} {'ok' if ratio >= 0.85 else 'BELOW'} "
+            f"| {row.cpu_ms:.2f} | {real.cpu_ms:.2f} | {rise:+.2f} {'ok' if rise <= 0.3 else 'ABOVE'} "
+            f"| {1000 * getattr(real, 'dns_cpu', 0.0) / max(real.hosts, 1):.2f} |"
+        )
     return lines
 
 
@@ -245,9 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     work = args.out or ROOT / "bench" / "out" / f"{stamp}-dns"
     work.mkdir(parents=True, exist_ok=True)
     env = _env()
-    print(f"bench.dns: {args.hosts:,} hosts, web latency {args.latency[0]:g}-{args.latency[1]:g} ms, DNS latency "
-          f"{args.dns_latency[0]:g}-{args.dns_latency[1]:g} ms, {100 * args.timeout_share:g}% of names time out; "
-          f"work folder {work}", flush=True)
+    print(
+        f"bench.dns: {args.hosts:,} hosts, web latency {args.latency[0]:g}-{args.latency[1]:g} ms, DNS latency "
+        f"{args.dns_latency[0]:g}-{args.dns_latency[1]:g} ms, {100 * args.timeout_share:g}% of names time out; "
+        f"work folder {work}",
+        flush=True,
+    )
     rows, info = ([], {}) if args.skip_crawl else run_crawls(args, work, env)
     lookups = run_lookups(args, work, env) if args.lookups > 0 else []
 
@@ -256,25 +280,31 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"{args.hosts:,} hosts, web latency {args.latency[0]:g}-{args.latency[1]:g} ms, DNS latency "
         f"{args.dns_latency[0]:g}-{args.dns_latency[1]:g} ms, {100 * args.timeout_share:g}% of names never answered "
-        f"({info.get('timing_out', '?')} names, left out of the hosts-file run's hosts file), timeout {args.timeout:g} s, "
+        f"({info.get('timing_out', '?')} names, left out of the hosts-file run's hosts file), "
+        f"timeout {args.timeout:g} s, "
         f"resolver defaults (DNS_QUERY_TIMEOUT 2 s, DNS_TRIES 2, DNS_CONCURRENCY = concurrency); "
         f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "",
     ]
     if rows:
-        lines += _dns_table(rows) + ["", *_table(rows), ""]
-        lines += [f"- {row.name}: every run (hosts/s, CPU ms/host): "
-                  + ", ".join(f"({rate:.0f}, {cpu:.2f})" for rate, cpu in getattr(row, "attempts", [])) for row in rows]
+        lines += [*_dns_table(rows), "", *_table(rows), ""]
+        lines += [
+            f"- {row.name}: every run (hosts/s, CPU ms/host): "
+            + ", ".join(f"({rate:.0f}, {cpu:.2f})" for rate, cpu in getattr(row, "attempts", []))
+            for row in rows
+        ]
         lines += [f"- {row.name}: robots.txt faults {getattr(row, 'faults', {})}" for row in rows]
         lines += [f"- {row.name}: {note}" for row in rows for note in row.notes]
         lines.append("")
     for result in lookups:
         rate = result["names"] / result["wall"]
-        lines.append(f"- look-ups/s (floor 1,000): {result['label']}: {rate:,.0f} names/s "
-                     f"({2 * result['names'] / result['wall']:,.0f} queries/s, A and AAAA), "
-                     f"{result['wall']:.1f} s, outcomes {result['outcomes']}, resolver CPU "
-                     f"{1000 * result['client_cpu'] / result['names']:.3f} ms/name, server CPU "
-                     f"{1000 * result['server_cpu'] / result['names']:.3f} ms/name")
+        lines.append(
+            f"- look-ups/s (floor 1,000): {result['label']}: {rate:,.0f} names/s "
+            f"({2 * result['names'] / result['wall']:,.0f} queries/s, A and AAAA), "
+            f"{result['wall']:.1f} s, outcomes {result['outcomes']}, resolver CPU "
+            f"{1000 * result['client_cpu'] / result['names']:.3f} ms/name, server CPU "
+            f"{1000 * result['server_cpu'] / result['names']:.3f} ms/name"
+        )
     text = "\n".join(lines) + "\n"
     print()
     print(text)

@@ -20,14 +20,54 @@ from optout_audit.webfarm import Resource, Site, running_farm
 from optout_audit.webfarm.dns import Zone, running_dns
 
 REFUSED = [
-    "127.0.0.1", "127.255.1.2", "10.0.0.1", "172.16.5.4", "172.31.255.255", "192.168.0.1", "169.254.169.254",
-    "169.254.0.1", "100.64.0.1", "100.127.255.254", "224.0.0.251", "239.255.255.250", "240.0.0.1",
-    "255.255.255.255", "0.0.0.0", "0.1.2.3", "192.0.2.10", "198.18.0.1", "::", "::1", "fe80::1", "fe80::1%eth0",
-    "fc00::1", "fd00:ec2::254", "ff02::1", "ff0e::1", "2001:db8::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
-    "::ffff:10.0.0.1", "2002:7f00:1::1", "2002:a9fe:a9fe::1", "64:ff9b::a9fe:a9fe", "not-an-address", "",
+    "127.0.0.1",
+    "127.255.1.2",
+    "10.0.0.1",
+    "172.16.5.4",
+    "172.31.255.255",
+    "192.168.0.1",
+    "169.254.169.254",
+    "169.254.0.1",
+    "100.64.0.1",
+    "100.127.255.254",
+    "224.0.0.251",
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
+    "0.0.0.0",
+    "0.1.2.3",
+    "192.0.2.10",
+    "198.18.0.1",
+    "::",
+    "::1",
+    "fe80::1",
+    "fe80::1%eth0",
+    "fc00::1",
+    "fd00:ec2::254",
+    "ff02::1",
+    "ff0e::1",
+    "2001:db8::1",
+    "::ffff:127.0.0.1",
+    "::ffff:169.254.169.254",
+    "::ffff:10.0.0.1",
+    "2002:7f00:1::1",
+    "2002:a9fe:a9fe::1",
+    "64:ff9b::a9fe:a9fe",
+    "not-an-address",
+    "",
 ]
-ALLOWED = ["8.8.8.8", "1.1.1.1", "100.63.255.255", "100.128.0.1", "172.32.0.1", "2606:4700::1111",
-           "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808", "[2606:4700::1111]"]
+ALLOWED = [
+    "8.8.8.8",
+    "1.1.1.1",
+    "100.63.255.255",
+    "100.128.0.1",
+    "172.32.0.1",
+    "2606:4700::1111",
+    "2a00:1450:4001:80b::200e",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+    "[2606:4700::1111]",
+]
 
 
 @pytest.mark.parametrize("address", REFUSED)
@@ -96,7 +136,9 @@ def test_redirect_to_a_literal_loopback_address_outside_the_hosts_file_is_refuse
             Site("v6hop.test", {"/robots.txt": Resource.redirect("http://[::1]/robots.txt")}),
         ]
         with running_farm(sites) as farm:
-            result = crawl(farm, ["https://hop.test/", "https://metadata.test/", "https://v6hop.test/"], tmp_path / "run")
+            result = crawl(
+                farm, ["https://hop.test/", "https://metadata.test/", "https://v6hop.test/"], tmp_path / "run"
+            )
             assert other.request_log() == []  # the target never saw a request
         for host in ("hop.test", "metadata.test", "v6hop.test"):
             robots = result.records[host]["robots"]
@@ -116,8 +158,9 @@ def test_a_literal_address_of_the_hosts_file_is_trusted(tmp_path):
             hosts.write_text(hopping.hosts_file.read_text() + farm.hosts_file.read_text())
             input_path = tmp_path / "input.txt"
             input_path.write_text("https://hop.test/\n")
-            completed = optout_audit("crawl", str(input_path), "--out", str(tmp_path / "run"), "--hosts-file",
-                                     str(hosts), "--timeout", "3")
+            completed = optout_audit(
+                "crawl", str(input_path), "--out", str(tmp_path / "run"), "--hosts-file", str(hosts), "--timeout", "3"
+            )
             assert completed.returncode == 0, completed.stderr[-2000:]
             seen = farm.request_log()
         robots = read_run(tmp_path / "run").records["hop.test"]["robots"]
@@ -128,8 +171,9 @@ def test_a_literal_address_of_the_hosts_file_is_trusted(tmp_path):
 def _dns_crawl(dns, tmp_path, name, hosts, *extra):
     input_path = tmp_path / f"{name}.txt"
     input_path.write_text("".join(f"https://{host}/\n" for host in hosts))
-    completed = optout_audit("crawl", str(input_path), "--out", str(tmp_path / name), "--dns-server", dns.server,
-                             "--timeout", "3", *extra)
+    completed = optout_audit(
+        "crawl", str(input_path), "--out", str(tmp_path / name), "--dns-server", dns.server, "--timeout", "3", *extra
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return read_run(tmp_path / name)
 

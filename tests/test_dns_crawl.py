@@ -48,13 +48,29 @@ def run(tmp_path_factory):
             input_path = directory / "input.txt"
             input_path.write_text("\n".join(f"https://{h}/" for h in [*HEALTHY, *FAULTY]) + "\n", "utf-8")
             run_dir = directory / "run"
-            argv = ["crawl", str(input_path), "--out", str(run_dir), "--dns-server", dns.server,
-                    "--allow-private-networks", "--timeout", "5"]
+            argv = [
+                "crawl",
+                str(input_path),
+                "--out",
+                str(run_dir),
+                "--dns-server",
+                dns.server,
+                "--allow-private-networks",
+                "--timeout",
+                "5",
+            ]
             trace = directory / "crawl.strace"
             strace = shutil.which("strace")
-            prefix = [strace, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,openat", "-o", str(trace)] if strace else []
-            completed = subprocess.run([*prefix, str(BIN / "optout-audit"), *argv], capture_output=True, text=True,
-                                       timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            prefix = (
+                [strace, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,openat", "-o", str(trace)] if strace else []
+            )
+            completed = subprocess.run(
+                [*prefix, str(BIN / "optout-audit"), *argv],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
             assert completed.returncode == 0, completed.stderr[-3000:]
             result = read_run(run_dir, completed)
             result.queries = dns.queries()

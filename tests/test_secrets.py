@@ -45,19 +45,35 @@ def test_text_without_credentials_is_unchanged(text):
 
 
 def test_every_url_in_a_line_is_masked():
-    line = ("connecting to redis://:hunter2@a.internal:6379/0, then redis://u:pw2@b.internal/1 "
-            "(fallback https://example.com/)")
-    assert mask_secrets(line) == ("connecting to redis://:***@a.internal:6379/0, then redis://u:***@b.internal/1 "
-                                  "(fallback https://example.com/)")
+    line = (
+        "connecting to redis://:hunter2@a.internal:6379/0, then redis://u:pw2@b.internal/1 "
+        "(fallback https://example.com/)"
+    )
+    assert mask_secrets(line) == (
+        "connecting to redis://:***@a.internal:6379/0, then redis://u:***@b.internal/1 (fallback https://example.com/)"
+    )
 
 
 def test_a_record_is_masked_throughout():
-    record = {"settings": {"redis": "redis://:hunter2@q:6379/0", "workers": 2, "servers": ["redis://x:pw@h/0", None],
-                           "pair": ("redis://:pw@h", 1)}, "input": "sites.txt"}
+    record = {
+        "settings": {
+            "redis": "redis://:hunter2@q:6379/0",
+            "workers": 2,
+            "servers": ["redis://x:pw@h/0", None],
+            "pair": ("redis://:pw@h", 1),
+        },
+        "input": "sites.txt",
+    }
     masked = mask_value(record)
-    assert masked == {"settings": {"redis": "redis://:***@q:6379/0", "workers": 2,
-                                   "servers": ["redis://x:***@h/0", None], "pair": ("redis://:***@h", 1)},
-                      "input": "sites.txt"}
+    assert masked == {
+        "settings": {
+            "redis": "redis://:***@q:6379/0",
+            "workers": 2,
+            "servers": ["redis://x:***@h/0", None],
+            "pair": ("redis://:***@h", 1),
+        },
+        "input": "sites.txt",
+    }
     assert "hunter2" not in json.dumps(masked) and "pw@" not in json.dumps(masked)
     assert record["settings"]["redis"] == "redis://:hunter2@q:6379/0"  # the original is left alone
 

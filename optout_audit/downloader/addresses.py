@@ -47,8 +47,13 @@ def is_public_address(text: str) -> bool:
         if inner is not None:
             return is_public_address(str(inner))
     # is_global alone lets multicast through (224.0.0.0/4 is "global" to Python).
-    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_loopback
-                                      or address.is_link_local or address.is_unspecified)
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+    )
 
 
 @dataclass(frozen=True, slots=True)

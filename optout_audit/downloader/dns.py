@@ -21,6 +21,7 @@ brings back aiohttp's threaded ``getaddrinfo``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 import weakref
@@ -37,8 +38,16 @@ from optout_audit.downloader.addresses import AddressPolicy, BlockedAddressError
 from optout_audit.downloader.resolver import HostsFileAsyncResolver, read_hosts_file
 
 __all__ = [
-    "CachingAsyncResolver", "DnsConfig", "DnsError", "DnsNoData", "DnsNotFound", "DnsServerFailure", "DnsTimeout",
-    "GuardedConnector", "build_connector", "parse_server",
+    "CachingAsyncResolver",
+    "DnsConfig",
+    "DnsError",
+    "DnsNoDataError",
+    "DnsNotFoundError",
+    "DnsServerFailureError",
+    "DnsTimeoutError",
+    "GuardedConnector",
+    "build_connector",
+    "parse_server",
 ]
 
 #: How long aiohttp keeps a name when the system resolver is chosen (DNS_CLIENT = "system").
@@ -54,36 +63,36 @@ class DnsError(OSError):
     fault = "dns_error"
 
 
-class DnsNotFound(DnsError):
+class DnsNotFoundError(DnsError):
     fault = "dns_nxdomain"
 
 
-class DnsNoData(DnsError):
+class DnsNoDataError(DnsError):
     fault = "dns_nodata"
 
 
-class DnsServerFailure(DnsError):
+class DnsServerFailureError(DnsError):
     """SERVFAIL or REFUSED (or a server that cannot be reached at all)."""
 
     fault = "dns_servfail"
 
 
-class DnsTimeout(DnsError):
+class DnsTimeoutError(DnsError):
     fault = "dns_timeout"
 
 
 def _error_classes() -> dict[int, type[DnsError]]:
     errno = pycares.errno
     return {
-        errno.ARES_ENOTFOUND: DnsNotFound,
-        errno.ARES_ENODATA: DnsNoData,
-        errno.ARES_ESERVFAIL: DnsServerFailure,
-        errno.ARES_EREFUSED: DnsServerFailure,
-        errno.ARES_ENOTIMP: DnsServerFailure,
-        errno.ARES_EFORMERR: DnsServerFailure,
-        errno.ARES_EBADRESP: DnsServerFailure,
-        errno.ARES_ECONNREFUSED: DnsServerFailure,
-        errno.ARES_ETIMEOUT: DnsTimeout,
+        errno.ARES_ENOTFOUND: DnsNotFoundError,
+        errno.ARES_ENODATA: DnsNoDataError,
+        errno.ARES_ESERVFAIL: DnsServerFailureError,
+        errno.ARES_EREFUSED: DnsServerFailureError,
+        errno.ARES_ENOTIMP: DnsServerFailureError,
+        errno.ARES_EFORMERR: DnsServerFailureError,
+        errno.ARES_EBADRESP: DnsServerFailureError,
+        errno.ARES_ECONNREFUSED: DnsServerFailureError,
+        errno.ARES_ETIMEOUT: DnsTimeoutError,
     }
 
 
@@ -105,7 +114,9 @@ def parse_server(text: str) -> str:
         if port is not None and not 0 < int(port) < 65536:
             raise ValueError
     except ValueError:
-        raise ValueError(f"a DNS server is an IP address with an optional port, e.g. 127.0.0.1:5353, not {text!r}") from None
+        raise ValueError(
+            f"a DNS server is an IP address with an optional port, e.g. 127.0.0.1:5353, not {text!r}"
+        ) from None
     if port is None:
         return host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -158,7 +169,8 @@ class DnsConfig:
             cache_size=settings.getint("DNSCACHE_SIZE", 65_536) if settings.getbool("DNSCACHE_ENABLED", True) else 0,
             min_ttl=settings.getfloat("DNS_MIN_TTL", 0.0),
             max_ttl=settings.getfloat("DNS_MAX_TTL", 3600.0),
-            ipv6=has_global_ipv6() if str(settings.get("DNS_IPV6", "auto")).lower() == "auto"
+            ipv6=has_global_ipv6()
+            if str(settings.get("DNS_IPV6", "auto")).lower() == "auto"
             else settings.getbool("DNS_IPV6"),
             prefer_ipv6=settings.getbool("DNS_PREFER_IPV6", False),
         )
@@ -205,8 +217,11 @@ class CachingAsyncResolver(AbstractResolver):
         self.lookups = 0  # names sent to DNS (cache misses), for tests and the bench
 
     def _start(self) -> None:
-        options: dict[str, Any] = {"timeout": self.config.timeout, "tries": self.config.tries,
-                                   "flags": pycares.ARES_FLAG_NOSEARCH}
+        options: dict[str, Any] = {
+            "timeout": self.config.timeout,
+            "tries": self.config.tries,
+            "flags": pycares.ARES_FLAG_NOSEARCH,
+        }
         if self.config.servers:
             options["resolvconf_path"] = "/dev/null"  # the given servers only, no system options or domains
             options["servers"] = list(self.config.servers)
@@ -219,8 +234,9 @@ class CachingAsyncResolver(AbstractResolver):
         """The servers c-ares sends to (after :meth:`resolve` has been called once)."""
         return list(self._channel._channel.servers) if self._channel is not None else []
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_UNSPEC) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[ResolveResult]:
         name = host.lower().rstrip(".")
         entry = self.cache.get(name)
         if entry is not None and entry.expires > time.monotonic():
@@ -240,9 +256,11 @@ class CachingAsyncResolver(AbstractResolver):
         v6 = [] if family == socket.AF_INET else [(a, socket.AF_INET6) for a in entry.v6]
         ordered = v6 + v4 if self.config.prefer_ipv6 else v4 + v6
         if not ordered:
-            raise DnsNoData(f"{host}: no address of the family asked for")
-        return [{"hostname": host, "host": address, "port": port, "family": fam, "proto": 0,
-                 "flags": socket.AI_NUMERICHOST} for address, fam in ordered]
+            raise DnsNoDataError(f"{host}: no address of the family asked for")
+        return [
+            {"hostname": host, "host": address, "port": port, "family": fam, "proto": 0, "flags": socket.AI_NUMERICHOST}
+            for address, fam in ordered
+        ]
 
     async def _lookup(self, name: str) -> _Entry:
         if self._channel is None:
@@ -253,10 +271,8 @@ class CachingAsyncResolver(AbstractResolver):
             # the channel's futures are awaited directly: a task per query would cost more than the query
             a_query = self._channel.query_dns(name, "A")
             aaaa_query = self._channel.query_dns(name, "AAAA") if self.config.ipv6 else None
-            try:
+            with contextlib.suppress(Exception):  # the outcome is read by _outcome
                 await a_query
-            except Exception:  # noqa: BLE001 - read by _outcome
-                pass
             a_result = self._outcome(name, "A", a_query)
             aaaa_result: tuple[tuple[str, ...], float, DnsError | None] = ((), float("inf"), None)
             if aaaa_query is not None:
@@ -266,10 +282,8 @@ class CachingAsyncResolver(AbstractResolver):
                     # addresses over IPv4 already: the AAAA answer joins the entry when it comes
                     aaaa_query.add_done_callback(lambda query, name=name: self._late_aaaa(name, query))
                 else:
-                    try:
+                    with contextlib.suppress(Exception):  # the outcome is read by _outcome
                         await aaaa_query
-                    except Exception:  # noqa: BLE001 - read by _outcome
-                        pass
                     aaaa_result = self._outcome(name, "AAAA", aaaa_query)
         entry = self._entry(name, a_result, aaaa_result)
         if self.config.cache_size > 0:
@@ -294,7 +308,7 @@ class CachingAsyncResolver(AbstractResolver):
         answer = query.result().answer
         records = [record for record in answer if record.type == wanted]
         if not records:
-            return (), 0.0, DnsNoData(f"{name} {kind}: no address in the answer")
+            return (), 0.0, DnsNoDataError(f"{name} {kind}: no address in the answer")
         ttl = min(min(record.ttl for record in answer), self.config.max_ttl)
         return tuple(record.data.addr for record in records), max(ttl, self.config.min_ttl), None
 
@@ -304,10 +318,14 @@ class CachingAsyncResolver(AbstractResolver):
         if v4 or v6:
             return _Entry(now + min(ttl4 if v4 else ttl6, ttl6 if v6 else ttl4), v4, v6)
         errors = [e for e in (error4, error6) if e is not None]
-        error = (next((e for e in errors if isinstance(e, DnsNotFound)), None)
-                 or next((e for e in errors if not isinstance(e, DnsNoData)), None)
-                 or errors[0] if errors else DnsNoData(f"{name}: no address"))
-        negative = isinstance(error, (DnsNotFound, DnsNoData))
+        error = (
+            next((e for e in errors if isinstance(e, DnsNotFoundError)), None)
+            or next((e for e in errors if not isinstance(e, DnsNoDataError)), None)
+            or errors[0]
+            if errors
+            else DnsNoDataError(f"{name}: no address")
+        )
+        negative = isinstance(error, (DnsNotFoundError, DnsNoDataError))
         return _Entry(now + (self.config.negative_ttl if negative else self.config.failure_ttl), error=error)
 
     def _late_aaaa(self, name: str, query: asyncio.Future) -> None:
@@ -358,8 +376,9 @@ def build_connector(settings: Any, **kwargs: Any) -> GuardedConnector:
     policy = AddressPolicy(allow_private)
     if settings.get("DNS_CLIENT", "c-ares") == "system":
         cache = settings.getbool("DNSCACHE_ENABLED", True)
-        return GuardedConnector(policy=policy, use_dns_cache=cache,
-                                ttl_dns_cache=SYSTEM_DNS_CACHE_SECONDS if cache else None, **kwargs)
+        return GuardedConnector(
+            policy=policy, use_dns_cache=cache, ttl_dns_cache=SYSTEM_DNS_CACHE_SECONDS if cache else None, **kwargs
+        )
     return GuardedConnector(policy=policy, resolver=resolver_for(settings), use_dns_cache=False, **kwargs)
 
 

@@ -67,6 +67,7 @@ class DnsPrefetch:
         self.position = 0  # entries of the input passed
         self._room: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._lookups: set[asyncio.Task] = set()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -100,12 +101,14 @@ class DnsPrefetch:
                         await asyncio.wait_for(self._room.wait(), 1.0)
                 self.position += 1
                 if host is not None:
-                    asyncio.ensure_future(self._resolve(host))
+                    task = asyncio.ensure_future(self._resolve(host))
+                    self._lookups.add(task)  # kept until done: the loop holds tasks only weakly
+                    task.add_done_callback(self._lookups.discard)
                 if self.position % 64 == 0:
                     await asyncio.sleep(0)  # let the crawl run between bursts of look-ups
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a head start that fails must not stop the crawl
+        except Exception:
             logger.warning("DNS prefetch stopped", exc_info=True)
 
     async def _resolve(self, host: str) -> None:

@@ -156,8 +156,14 @@ class Answers:
         if fault == "nxdomain":
             reply.header.rcode = RCODE.NXDOMAIN
         if fault is not None or not any(rr.rtype == question.qtype for rr in reply.rr):
-            reply.add_auth(RR(DNSLabel("farm."), QTYPE.SOA, ttl=NEGATIVE_TTL,
-                              rdata=SOA("ns.farm.", "hostmaster.farm.", (1, 3600, 600, 86400, NEGATIVE_TTL))))
+            reply.add_auth(
+                RR(
+                    DNSLabel("farm."),
+                    QTYPE.SOA,
+                    ttl=NEGATIVE_TTL,
+                    rdata=SOA("ns.farm.", "hostmaster.farm.", (1, 3600, 600, 86400, NEGATIVE_TTL)),
+                )
+            )
         return reply
 
 
@@ -181,7 +187,7 @@ class DnsProtocol(asyncio.DatagramProtocol):
         else:
             try:
                 request = DNSRecord.parse(data)
-            except Exception:  # noqa: BLE001 - a malformed query gets no answer, as from a real server
+            except Exception:
                 return
             reply = self.answers.reply(request)
             packed = reply.pack() if reply is not None else None
@@ -189,8 +195,12 @@ class DnsProtocol(asyncio.DatagramProtocol):
                 self.packed[key] = packed
             self.answers.note_delay(key, request)
             if self.log is not None:
-                record = {"name": _norm(str(request.q.qname)), "type": QTYPE[request.q.qtype], "client": addr[0],
-                          "t": round(time.time(), 3)}
+                record = {
+                    "name": _norm(str(request.q.qname)),
+                    "type": QTYPE[request.q.qtype],
+                    "client": addr[0],
+                    "t": round(time.time(), 3),
+                }
                 os.write(self.log, (json.dumps(record) + "\n").encode())
         if packed is None:
             return
@@ -206,8 +216,9 @@ class DnsProtocol(asyncio.DatagramProtocol):
             self.transport.sendto(answer, addr)
 
 
-async def _serve(zone: Zone, address: str, port: int, ready_file: Path | None, query_log: Path | None,
-                 parent_pid: int | None) -> None:
+async def _serve(
+    zone: Zone, address: str, port: int, ready_file: Path | None, query_log: Path | None, parent_pid: int | None
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -257,16 +268,27 @@ def _loopback_address(rng: random.Random) -> str:
 
 
 @contextlib.contextmanager
-def running_dns(zone: Zone, *, address: str | None = None, log_queries: bool = True,
-                startup_timeout: float = 30.0) -> Iterator[DnsServer]:
+def running_dns(
+    zone: Zone, *, address: str | None = None, log_queries: bool = True, startup_timeout: float = 30.0
+) -> Iterator[DnsServer]:
     """Start a DNS server for ``zone`` in a child process on a loopback UDP port; stop it after."""
     directory = Path(tempfile.mkdtemp(prefix="webfarm-dns-"))
     zone_file, ready_file = directory / "zone.json", directory / "ready.json"
     zone_file.write_text(json.dumps(zone.to_json()), "utf-8")
     query_log = directory / "queries.jsonl" if log_queries else None
-    argv = [sys.executable, "-m", "optout_audit.webfarm.dns", "--zone", str(zone_file),
-            "--address", address or _loopback_address(random.Random()), "--ready-file", str(ready_file),
-            "--parent-pid", str(os.getpid())]
+    argv = [
+        sys.executable,
+        "-m",
+        "optout_audit.webfarm.dns",
+        "--zone",
+        str(zone_file),
+        "--address",
+        address or _loopback_address(random.Random()),
+        "--ready-file",
+        str(ready_file),
+        "--parent-pid",
+        str(os.getpid()),
+    ]
     if query_log is not None:
         argv += ["--query-log", str(query_log)]
     root = str(Path(__file__).resolve().parent.parent.parent)
@@ -279,8 +301,9 @@ def running_dns(zone: Zone, *, address: str | None = None, log_queries: bool = T
         while not ready_file.exists():
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("DNS server did not start: "
-                                   + (directory / "stderr.log").read_text("utf-8", "replace")[-2000:])
+                raise RuntimeError(
+                    "DNS server did not start: " + (directory / "stderr.log").read_text("utf-8", "replace")[-2000:]
+                )
             time.sleep(0.02)
         info = json.loads(ready_file.read_text("utf-8"))
         yield DnsServer(info["address"], info["port"], info["pid"], query_log)
