@@ -63,7 +63,8 @@ DOCUMENT_PATHS = {
 MAX_RSL_FETCHES = 2
 #: robots.txt faults after which the site's other documents are not asked for: the host is
 #: unreachable, or too slow to answer its first request (asking again would only wait again).
-GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout"})
+GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout",
+                            "dns_nxdomain", "dns_nodata", "dns_servfail", "dns_timeout"})
 #: What a site's ``error`` cell says for each fault class; the exception as raised stays in the
 #: record's fetch (``robots.error`` in audit.jsonl).
 FAULT_MESSAGES = {

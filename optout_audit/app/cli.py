@@ -1,7 +1,7 @@
 """``optout-audit``: crawl a URL list, rebuild reports, run the demo, look at runs over time.
 
     optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
-                             [--workers N] [--log-level LEVEL]
+                             [--workers N] [--log-level LEVEL] [--dns-server ADDR[:PORT]]... [--allow-private-networks]
     optout-audit report RUN_DIR
     optout-audit demo [--out DIR]
     optout-audit runs [DIR]                          list the runs under DIR (default reports/)
@@ -72,6 +72,15 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _dns_server(text: str) -> str:
+    from optout_audit.downloader.dns import parse_server
+
+    try:
+        return parse_server(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="optout-audit", description="Audit websites' machine-readable reservations against AI training."
@@ -92,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Scrapy log level (default WARNING; INFO adds Scrapy's settings and stats)")
     crawl.add_argument("--cache", type=Path, metavar="DIR",
                        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
+    crawl.add_argument("--dns-server", action="append", type=_dns_server, default=[], metavar="ADDR[:PORT]",
+                       help="send name look-ups to this DNS server (repeatable; default: the system's resolv.conf)")
+    crawl.add_argument("--allow-private-networks", action="store_true",
+                       help="also connect to loopback, private and link-local addresses (a local mirror)")
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
@@ -169,6 +182,8 @@ def _crawl(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         cache=args.cache,
         workers=args.workers,
+        dns_servers=tuple(args.dns_server),
+        allow_private_networks=args.allow_private_networks,
     )
     run = Run.open(options)
     print(f"auditing {run.total_lines:,} input lines into {run.dir}/", file=sys.stderr)

@@ -59,6 +59,8 @@ class CrawlOptions:
     log_level: str = "WARNING"
     cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
     workers: int = 1
+    dns_servers: tuple[str, ...] = ()  # --dns-server: where look-ups go (none: the system's resolv.conf)
+    allow_private_networks: bool = False  # connect to loopback/private/link-local addresses too
     #: Scrapy settings of features that change results (recorded in run.json, compared on resume).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -142,6 +144,8 @@ class Run:
             raise UsageError(f"input file not found: {options.input}")
         if options.hosts_file and not options.hosts_file.is_file():
             raise UsageError(f"hosts file not found: {options.hosts_file}")
+        if options.hosts_file and options.dns_servers:
+            raise UsageError("--hosts-file and --dns-server exclude each other: names resolve through one of them")
         lines = check_input(options.input)
         run_dir = options.out
         make_run_folder(run_dir)
@@ -187,6 +191,8 @@ class Run:
                 "hosts_file_sha256": _sha256(hosts) if hosts else None,
                 "hosts_file_copy": None,
                 "cache": str(options.cache.resolve()) if options.cache else None,
+                "dns_servers": list(options.dns_servers),
+                "allow_private_networks": options.allow_private_networks,
                 "extra": dict(sorted(options.extra.items())),
             },
         }
@@ -240,6 +246,10 @@ class Run:
         settings.set("OPTOUT_PROGRESS", progress, "cmdline")
         if options.hosts_file:
             settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
+        if options.dns_servers:
+            settings.set("DNS_SERVERS", list(options.dns_servers), "cmdline")
+        if options.allow_private_networks:
+            settings.set("ALLOW_PRIVATE_NETWORKS", True, "cmdline")
         if options.cache:
             # Absolute: Scrapy would put a relative HTTPCACHE_DIR under the project's .scrapy/ folder.
             settings.set("HTTPCACHE_ENABLED", True, "cmdline")
@@ -316,6 +326,10 @@ class Run:
             parts += ["--workers", str(self.options.workers)]
         if self.options.hosts_file:
             parts += ["--hosts-file", str(self.options.hosts_file.resolve())]
+        for server in self.options.dns_servers:
+            parts += ["--dns-server", server]
+        if self.options.allow_private_networks:
+            parts.append("--allow-private-networks")
         if self.options.timeout != 20.0:
             parts += ["--timeout", f"{self.options.timeout:g}"]
         return " ".join(parts)

@@ -8,9 +8,9 @@ tests' fault matrix (DNS, refused, TLS, timeouts, drips, drops, garbage, bombs, 
 against this handler at the pinned Scrapy and aiohttp versions. Our changes to Scrapy's:
 
 * **Names** resolve through ``HOSTS_FILE`` when set (``--hosts-file``): a name absent from it is a
-  DNS error without any look-up, so a test web never leaks a request. Otherwise aiohttp's
-  threaded ``getaddrinfo``, its answers cached for :data:`DNS_CACHE_SECONDS` unless
-  ``DNSCACHE_ENABLED`` is off (Scrapy's setting).
+  DNS error without any look-up, so a test web never leaks a request. Otherwise through c-ares
+  (``--dns-server``), cached by TTL; and only public addresses are connected to unless
+  ``--allow-private-networks`` (:mod:`optout_audit.downloader.dns`).
 * **TLS**: one context for the run; with ``DOWNLOAD_VERIFY_CERTIFICATES = False`` (Scrapy's default:
   an auditor reads every site whatever its certificate) no certificate or name is checked. The
   server sees SNI as usual.
@@ -31,14 +31,12 @@ from scrapy.core.downloader.handlers._base_streaming import BaseStreamingDownloa
 from scrapy.http import Headers
 from scrapy.utils.ssl import _make_ssl_context
 
-from optout_audit.downloader.resolver import HostsFileAsyncResolver, read_hosts_file
+from optout_audit.downloader.dns import build_connector
 
 __all__ = ["AuditDownloadHandler"]
 
 #: How long an idle keep-alive connection is kept (aiohttp's default: 15 s).
 IDLE_CONNECTION_SECONDS = 5
-#: How long a resolved name is reused: a site's documents are fetched within seconds.
-DNS_CACHE_SECONDS = 60
 
 
 class AuditDownloadHandler(AiohttpDownloadHandler):
@@ -53,16 +51,13 @@ class AuditDownloadHandler(AiohttpDownloadHandler):
         BaseStreamingDownloadHandler.__init__(self, crawler)
         settings = crawler.settings
         self._ssl_context = _make_ssl_context(settings)
-        hosts_file = settings.get("HOSTS_FILE")
-        cache_names = not hosts_file and settings.getbool("DNSCACHE_ENABLED", True)
-        connector = aiohttp.TCPConnector(
+        # Resolver (hosts file, c-ares, system) and address policy: optout_audit/downloader/dns.py.
+        connector = build_connector(
+            settings,
             local_addr=self._bind_address,
             limit=self._pool_size_total,
             limit_per_host=self._pool_size_per_host,
             keepalive_timeout=IDLE_CONNECTION_SECONDS,
-            resolver=HostsFileAsyncResolver(read_hosts_file(hosts_file)) if hosts_file else None,
-            use_dns_cache=cache_names,
-            ttl_dns_cache=DNS_CACHE_SECONDS if cache_names else None,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

@@ -37,6 +37,12 @@ _FAULT_STATUS = {
     "too_many_redirects": "missing",  # RFC 9309 2.3.1.2: more than 5 redirects -> unavailable
     "too_large": "too_large",
     "error": "error",
+    # optout_audit/downloader/dns.py and addresses.py: the exception names its fault
+    "dns_nxdomain": "unreachable",
+    "dns_nodata": "unreachable",
+    "dns_servfail": "unreachable",
+    "dns_timeout": "unreachable",
+    "blocked_address": "unreachable",
 }
 #: faults after which a bare domain is retried over http
 CONNECT_FAULTS = frozenset({"connection_refused", "tls_error", "no_route", "connect_timeout"})
@@ -115,6 +121,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     # aiohttp's TLS failures reach us wrapped as Scrapy's DownloadConnectionRefusedError.
     if any(_is_tls(exc) for exc in chain if not isinstance(exc, _SCRAPY_WRAPPERS)):
         return "tls_error", message
+    # DNS outcomes and refused addresses (downloader/dns.py, addresses.py) carry their fault.
+    named = next((exc.fault for exc in chain if isinstance(getattr(exc, "fault", None), str)), None)
+    if named:
+        return named, message
     for exc in chain:
         fault = _classify_one(exc)
         if fault:
