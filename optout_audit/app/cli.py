@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
     crawl.add_argument("--cache", type=Path, metavar="DIR",
                        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
+    crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
@@ -116,6 +117,7 @@ def _crawl(args: argparse.Namespace) -> int:
         resume=args.resume,
         log_level=args.log_level,
         cache=args.cache,
+        archive=not args.no_archive,
     )
     if args.workers > 1:
         from optout_audit.app.shards import run_sharded

@@ -22,6 +22,7 @@ from optout_audit.auditfile import read_line
 from optout_audit.app.errors import UsageError
 from optout_audit.downloader.outcomes import utc_now
 from optout_audit.app.inputs import check_input
+from optout_audit.archive.finish import archive_dir, finish_archive
 
 AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"
@@ -37,6 +38,7 @@ class CrawlOptions:
     resume: bool = False
     log_level: str = "INFO"
     cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
+    archive: bool = True  # the evidence archive (optout_audit/archive/): WARC files, evidence.csv, manifest
 
 
 def audited_keys(audit_path: Path) -> set[str]:
@@ -78,6 +80,8 @@ def _settings(options: CrawlOptions, run_dir: Path, total: int):
     settings.set("CONCURRENT_REQUESTS", options.concurrency, "cmdline")
     settings.set("LOG_LEVEL", options.log_level, "cmdline")
     settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
+    settings.set("OPTOUT_ARCHIVE", options.archive, "cmdline")
+    settings.set("OPTOUT_ARCHIVE_DIR", str(archive_dir(run_dir)), "cmdline")
     if options.hosts_file:
         settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
     if options.cache:
@@ -153,6 +157,7 @@ def _start_record(options: CrawlOptions, run_dir: Path) -> dict:
             "concurrency": options.concurrency,
             "hosts_file": str(options.hosts_file) if options.hosts_file else None,
             "cache": str(options.cache) if options.cache else None,
+            "archive": options.archive,
         },
     }
     _write_json(run_dir / RUN_FILE, record)
@@ -177,6 +182,7 @@ def _finish_record(record: dict, run_dir: Path) -> None:
     record["documents_unchanged"] = unchanged[True] if record["settings"].get("cache") else None
     record["documents_refetched"] = unchanged[False] if record["settings"].get("cache") else None
     _write_json(run_dir / RUN_FILE, record)
+    finish_archive(run_dir)  # evidence.csv from the archive's indexes, then manifest.sha256 of the whole folder
 
 
 def _read_json(path: Path) -> dict:
