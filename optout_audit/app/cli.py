@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
     history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+
+    verify = commands.add_parser("verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     return parser
 
 
@@ -95,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "verify":
+            from optout_audit.archive.verify import main as verify_main
+
+            return verify_main(args.run_dir)
         if args.command in ("runs", "diff", "history"):
             from optout_audit.app import history as history_cli
 

@@ -2,7 +2,10 @@
 
 ``manifest.sha256`` holds the SHA-256 of every file in the run folder, in ``sha256sum`` format
 (``sha256sum -c manifest.sha256`` checks it without optout-audit); it is written last, when the
-run has finished, and ``optout-audit verify`` checks it.
+run has finished, and ``optout-audit verify`` checks it. Beside it, ``manifest.audit-lines`` holds a
+short digest of each line of audit.jsonl, so that verify can name the changed lines of a file whose
+whole hash no longer matches (the reports are rebuilt from audit.jsonl, evidence.csv is checked
+against the WARC files, which are read record by record: each names its own records).
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from pathlib import Path
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
 
 __all__ = ["ARCHIVE_DIR", "EVIDENCE_FILE", "MANIFEST_FILE", "archive_dir", "build_evidence", "file_sha256",
-           "finish_archive", "write_manifest"]
+           "finish_archive", "line_digest", "write_manifest"]
 
 ARCHIVE_DIR = "archive"
 EVIDENCE_FILE = "evidence.csv"
 MANIFEST_FILE = "manifest.sha256"
+AUDIT_LINES_FILE = "manifest.audit-lines"
 
 
 def archive_dir(run_dir: Path) -> Path:
@@ -68,8 +72,28 @@ def manifest_paths(run_dir: Path) -> list[str]:
     return sorted(paths)
 
 
+def line_digest(line: bytes) -> str:
+    """A line's digest in manifest.audit-lines: the first 16 hex digits of its SHA-256 (without its newline)."""
+    return hashlib.sha256(line).hexdigest()[:16]
+
+
+def write_audit_lines(run_dir: Path) -> None:
+    audit = run_dir / "audit.jsonl"
+    if not audit.is_file():
+        return
+    temporary = run_dir / (AUDIT_LINES_FILE + ".tmp")
+    with audit.open("rb") as source, temporary.open("w", encoding="ascii") as out:
+        for raw in source:
+            out.write(line_digest(raw.rstrip(b"\n")) + "\n")
+    os.replace(temporary, run_dir / AUDIT_LINES_FILE)
+
+
 def write_manifest(run_dir: Path) -> Path:
-    """RUN_DIR/manifest.sha256: the SHA-256 of every file in the run folder, in sha256sum format."""
+    """RUN_DIR/manifest.sha256: the SHA-256 of every file in the run folder, in sha256sum format.
+
+    Written last, when the run has finished (with manifest.audit-lines just before it).
+    """
+    write_audit_lines(run_dir)
     lines = [f"{file_sha256(run_dir / relative)}  {relative}\n" for relative in manifest_paths(run_dir)]
     target = run_dir / MANIFEST_FILE
     temporary = run_dir / (MANIFEST_FILE + ".tmp")
