@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch")
     verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    permissions = commands.add_parser("filter", help="per-URL answers from a run's evidence: permissions.csv")
+    permissions.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    permissions.add_argument("urls", type=Path, metavar="URLS_FILE", help="one URL a line")
+    permissions.add_argument("--agent", help="the user-agent token asked about, e.g. GPTBot")
+    permissions.add_argument("--purpose", choices=("training", "search", "user-triggered", "other"),
+                             help="a purpose class instead of (or for) an agent, e.g. training")
+    permissions.add_argument("--out", type=Path, default=Path("permissions.csv"), help="default ./permissions.csv")
     return parser
 
 
@@ -102,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             from optout_audit.archive.verify import main as verify_main
 
             return verify_main(args.run_dir)
+        if args.command == "filter":
+            from optout_audit.archive.cli import filter_command
+
+            return filter_command(args)
         if args.command in ("runs", "diff", "history"):
             from optout_audit.app import history as history_cli
 
