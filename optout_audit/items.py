@@ -90,6 +90,9 @@ class SiteAudit:
     input: str  # the raw input line (first one seen for this host)
     line: int | None = None  # its line number in the input file
     domain: str = ""  # lower-case IDNA host, e.g. xn--bcher-kva.test
+    # The site's identity: scheme://host[:port] of its input line (a bare domain is https://host),
+    # whatever scheme the audit ended up using. Two lines with one origin are one site.
+    origin: str = ""
     registered_domain: str = ""  # public-suffix registrable domain
     url: str = ""  # the site root that was audited, e.g. https://example.com/
     status: str = "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.http import Request, Response
 
 #: Decompressed robots.txt bodies beyond this are refused as bombs (its head is parsed up to 500 KiB).
@@ -20,3 +21,20 @@ class RobotsBodyCapMiddleware:
         if request.meta.get("robots_body"):
             request.meta["download_maxsize"] = ROBOTS_DECOMPRESSED_MAX
         return response
+
+
+class NoRefererRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's redirects, without a Referer on the next hop: we never send one (REFERRER_POLICY).
+
+    Scrapy's RedirectMiddleware looks for RefererMiddleware when the engine starts and warns on
+    every run that it is missing (it is off here: it only costs time). This one never looks.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    def handle_referer(self, request: Request, response: Response) -> None:
+        request.headers.pop("Referer", None)

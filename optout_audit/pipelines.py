@@ -27,7 +27,7 @@ class OneRowPerSitePipeline:
     def process_item(self, item: SiteAudit, spider=None) -> SiteAudit:
         if item.status not in SITE_STATUSES:
             raise ValueError(f"invalid status {item.status!r} for {item.domain}")
-        key = site_key(item.status, item.domain, item.line)
+        key = site_key(item.status, item.domain, item.line, item.origin)
         if key in self.written:
             raise DropItem(f"duplicate audit of {key.lstrip(chr(0))}")
         self.written.add(key)

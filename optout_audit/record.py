@@ -38,8 +38,10 @@ from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
 
 __all__ = [
     "DOCUMENT_PATHS",
+    "FAULT_MESSAGES",
     "GIVE_UP_FAULTS",
     "SiteRecord",
+    "fault_message",
     "first_delay",
     "invalid_record",
     "jsonable",
@@ -51,13 +53,37 @@ DOCUMENT_PATHS = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.
 #: robots.txt faults after which the site's other documents are not asked for: the host is
 #: unreachable, or too slow to answer its first request (asking again would only wait again).
 GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout"})
+#: What a site's ``error`` cell says for each fault class; the exception as raised stays in the
+#: record's fetch (``robots.error`` in audit.jsonl).
+FAULT_MESSAGES = {
+    "dns_error": "the name could not be resolved",
+    "dns_nxdomain": "no such domain (DNS NXDOMAIN)",
+    "dns_nodata": "the name has no address (DNS NODATA)",
+    "dns_servfail": "the DNS server failed or refused to answer",
+    "dns_timeout": "DNS look-up timed out",
+    "connection_refused": "connection refused",
+    "no_route": "no route to the host",
+    "tls_error": "TLS handshake failed",
+    "connect_timeout": "connecting timed out",
+    "timeout": "timed out",
+    "connection_dropped": "connection closed mid-body",
+    "too_many_redirects": "more than 5 redirects",
+    "too_large": "body larger than the size limit",
+    "blocked_address": "refused: the address is not a public one (see --allow-private-networks)",
+    "not_modified_without_document": "HTTP 304 without a stored document",
+    "bad_redirect": "a redirect without a usable Location",
+    "internal_error": "internal error of optout-audit (the record holds the details)",
+    "error": "the download failed",
+}
 
 
 class SiteRecord:
     """One site's audit in progress: the evidence read so far, and the record it makes."""
 
-    def __init__(self, audit: SiteAudit, agents: Sequence[Agent], training: frozenset[str]) -> None:
+    def __init__(self, audit: SiteAudit, agents: Sequence[Agent], training: frozenset[str],
+                 timeout: float | None = None) -> None:
         self.audit = audit
+        self.timeout = timeout  # seconds per request, for the message of a timeout
         self.agents = agents
         self.training = training
         self.robots: RobotsTxt | None = None
@@ -138,6 +164,8 @@ class SiteRecord:
         """The site's record, with its status and domain verdict."""
         audit = self.audit
         audit.status, audit.fault, audit.error = site_status(audit.robots)
+        if audit.fault:
+            audit.error = fault_message(audit.fault, self.timeout) or audit.error
         verdict = domain_verdict(
             site_answered=audit.status == "ok",
             robots_read=self.rules_known,
@@ -179,6 +207,14 @@ def site_status(robots: Fetch) -> tuple[str, str, str]:
     if robots.status in ("unreachable", "timeout"):
         return robots.status, robots.fault, robots.error
     return "error", robots.fault, robots.error
+
+
+def fault_message(fault: str, timeout: float | None = None) -> str:
+    """A short message for a fault class (empty for one it does not know)."""
+    message = FAULT_MESSAGES.get(fault, "")
+    if fault == "timeout" and timeout:
+        message = f"timed out after {timeout:g} s"
+    return message
 
 
 def first_delay(values: Iterable[str]) -> float | None:

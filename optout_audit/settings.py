@@ -7,6 +7,8 @@ from optout_audit import USER_AGENT
 BOT_NAME = "optout_audit"
 SPIDER_MODULES = ["optout_audit.spiders"]
 NEWSPIDER_MODULE = "optout_audit.spiders"
+# `scrapy crawl optout` checks -a input=FILE before the crawl starts (optout_audit/commands/crawl.py).
+COMMANDS_MODULE = "optout_audit.commands"
 
 # Our own identity, never Scrapy's default: "Scrapy" is itself on the ai.robots.txt list.
 USER_AGENT = USER_AGENT
@@ -44,6 +46,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "optout_audit.middlewares.NoRefererRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # process_response runs from high to low: this must sit above HttpCompressionMiddleware (590).
@@ -84,7 +88,7 @@ OPTOUT_GC_THRESHOLDS = (50_000, 20, 20)
 LOGSTATS_INTERVAL = 60.0
 # Scrapy's per-response and per-item DEBUG messages are not even built unless LOG_LEVEL is DEBUG.
 LOG_FORMATTER = "optout_audit.extensions.logformatter.AuditLogFormatter"
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "WARNING"  # quiet: `optout-audit crawl --log-level INFO` shows Scrapy's settings and stats
 
 FEED_EXPORT_ENCODING = "utf-8"
 # The same bytes as Scrapy's jsonlines exporter, without its per-object ItemAdapter detours.

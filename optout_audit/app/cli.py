@@ -1,67 +1,94 @@
-"""``optout-audit``: crawl a URL list, rebuild reports, run the demo.
+"""``optout-audit``: crawl a URL list, rebuild reports, run the demo, look at runs over time.
 
     optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
-                             [--workers N]
+                             [--workers N] [--log-level LEVEL]
     optout-audit report RUN_DIR
     optout-audit demo [--out DIR]
     optout-audit runs [DIR]                          list the runs under DIR (default reports/)
     optout-audit diff OLD_RUN NEW_RUN [--out FILE]   changes.csv and a summary
     optout-audit history RUNS_DIR [--out FILE]       trends.csv: headline shares per run
 
-Mistakes the user can fix (a missing file, an unreadable list, a run folder in use) print one
-line on stderr and exit with code 2; they never show a traceback.
+Exit codes: 0 done; 2 a mistake the user can fix (a bad option, a missing file, an unreadable list,
+a run folder in use), said in one line on stderr, never a traceback; 1 a run that failed; 130 / 143
+a run stopped by SIGINT / SIGTERM (run.json says ``interrupted``; stderr says how to continue it).
+Output is quiet by default: a start line, the progress, the summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from optout_audit import __version__
-
 from optout_audit.app.errors import UsageError
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (no usage block): ``optout-audit: error: ...``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"optout-audit: error: {message} (see optout-audit --help)\n")
 
 
 def _default_out() -> Path:
     return Path("reports") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be > 0")
-    return value
+def _positive(kind: type) -> callable:
+    name = "number" if kind is float else "whole number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a {name} > 0, not {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a {name} > 0, not {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be > 0")
-    return value
+def _input_file(text: str) -> Path:
+    if "://" in text and not Path(text).exists():  # Path() would fold "https://x" into "https:/x"
+        raise argparse.ArgumentTypeError(f"must be a file listing URLs, not a URL: {text!r} "
+                                         "(write it into a file, one URL a line)")
+    return Path(text)
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
+    return level
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="optout-audit", description="Audit websites' machine-readable reservations against AI training."
     )
     parser.add_argument("--version", action="version", version=f"optout-audit {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     crawl = commands.add_parser("crawl", help="audit every site of a URL list and write the reports")
-    crawl.add_argument("input", type=Path, help="text list, CSV with url/domain column, or Tranco rank,domain")
+    crawl.add_argument("input", type=_input_file, help="text list, CSV with url/domain column, or Tranco rank,domain")
     crawl.add_argument("--out", type=Path, help="run folder (default: reports/<UTC timestamp>/)")
     crawl.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
-    crawl.add_argument("--timeout", type=_positive_float, default=20.0, help="seconds per request (default 20)")
-    crawl.add_argument("--concurrency", type=_positive_int, default=64, help="requests in flight (default 64)")
+    crawl.add_argument("--timeout", type=_positive(float), default=20.0, help="seconds per request (default 20)")
+    crawl.add_argument("--concurrency", type=_positive(int), default=64, help="requests in flight (default 64)")
     crawl.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    crawl.add_argument("--workers", type=_positive_int, default=1,
+    crawl.add_argument("--workers", type=_positive(int), default=1,
                        help="crawler processes sharing the list (default 1; 2 uses both cores of a 2-core machine)")
-    crawl.add_argument("--log-level", default="INFO", help="Scrapy log level (default INFO)")
+    crawl.add_argument("--log-level", type=_log_level, default="WARNING",
+                       help="Scrapy log level (default WARNING; INFO adds Scrapy's settings and stats)")
     crawl.add_argument("--cache", type=Path, metavar="DIR",
                        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
     crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
@@ -71,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
+    demo.add_argument("--log-level", type=_log_level, default="WARNING", help="Scrapy log level (default WARNING)")
 
     runs = commands.add_parser("runs", help="list the run folders under DIR (default reports/)")
     runs.add_argument("dir", type=Path, nargs="?", default=Path("reports"), metavar="DIR")
@@ -99,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from optout_audit.app.run import RunFailed, RunInterrupted
+
     try:
         if args.command == "crawl":
             return _crawl(args)
@@ -121,11 +151,20 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"optout-audit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RunInterrupted as exc:
+        print(f"optout-audit: {exc}; the reports in {exc.run_dir}/ are partial (summary.csv complete=false)",
+              file=sys.stderr)
+        if exc.command:
+            print(f"optout-audit: continue it with: {exc.command}", file=sys.stderr)
+        return exc.exit_code
+    except RunFailed as exc:
+        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_USAGE
 
 
 def _crawl(args: argparse.Namespace) -> int:
-    from optout_audit.app.run import CrawlOptions, run_crawl
+    from optout_audit.app.run import CrawlOptions, Run
 
     options = CrawlOptions(
         input=args.input,
@@ -136,36 +175,59 @@ def _crawl(args: argparse.Namespace) -> int:
         resume=args.resume,
         log_level=args.log_level,
         cache=args.cache,
+        workers=args.workers,
         archive=not args.no_archive,
     )
-    if args.workers > 1:
-        from optout_audit.app.shards import run_sharded
-
-        run_dir = run_sharded(options, args.workers)
-    else:
-        from optout_audit.app.shards import check_unsharded_resume
-
-        check_unsharded_resume(options)
-        run_dir = run_crawl(options)
-    _print_summary(run_dir)
+    run = Run.open(options)
+    print(f"auditing {run.total_lines:,} input lines into {run.dir}/", file=sys.stderr)
+    _finish(run)
+    _print_summary(run.dir)
     return 0
 
 
+def _finish(run) -> None:
+    """Crawl and finish ``run``; a crash of the crawl still leaves run.json saying ``interrupted``."""
+    from optout_audit.app.run import RunFailed, RunInterrupted
+
+    try:
+        run.crawl()
+    except (UsageError, RunInterrupted):
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded, then said in one line
+        try:
+            run.finish(stopped_by=f"failed: {type(exc).__name__}: {exc}"[:300])
+        except RunInterrupted as interrupted:
+            interrupted.exit_code = EXIT_FAILED
+            interrupted.command = run.resume_command()
+            raise
+        raise RunFailed(str(exc)) from exc
+    try:
+        run.finish()
+    except RunInterrupted as exc:
+        exc.command = run.resume_command()
+        raise
+
+
 def _report(run_dir: Path) -> int:
+    from optout_audit.auditfile import AUDIT_FILE
     from optout_audit.report import build_reports
 
-    if not (run_dir / "audit.jsonl").is_file():
-        raise UsageError(f"{run_dir} has no audit.jsonl")
+    if not run_dir.is_dir():
+        raise UsageError(f"run folder not found: {run_dir}")
+    if not (run_dir / AUDIT_FILE).is_file():
+        raise UsageError(f"{run_dir} has no {AUDIT_FILE}")
     build_reports(run_dir)
     _print_summary(run_dir)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from optout_audit.app.run import run_demo
+    from optout_audit.app.run import make_run_folder, run_demo
 
     out = args.out or Path("reports") / ("demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
-    run_dir = run_demo(out)
+    make_run_folder(out)
+    print(f"auditing the bundled local web into {out}/", file=sys.stderr)
+    run_dir = run_demo(out, args.log_level)
     _print_summary(run_dir)
     return 0
 
@@ -186,7 +248,15 @@ def entry() -> int:
     what is loaded). Everything the command wrote is closed by then; frozen objects are simply
     released with the process.
     """
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `optout-audit report RUN | head`: the reader has gone, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    except KeyboardInterrupt:  # Ctrl-C outside a crawl (e.g. while reports are built)
+        print("optout-audit: interrupted", file=sys.stderr)
+        code = 130
     gc.freeze()
     return code
 

@@ -3,7 +3,8 @@
 Accepted files: a text list (one URL or bare domain a line, ``#`` comments, blank lines), a CSV
 with a ``url`` or ``domain`` column, or Tranco's ``rank,domain`` lines. Hosts are lower-cased
 and IDNA-encoded (``bücher.test`` -> ``xn--bcher-kva.test``), paths and queries dropped, and
-duplicates removed by host: the first raw line wins.
+duplicates removed by origin (scheme, host and port; a bare domain is its https origin): the
+first raw line wins.
 
 A file that cannot be read as a URL list at all raises :class:`InputError` (the CLI turns it
 into a one-line message and exit code 2); a bad *line* becomes an :class:`InvalidLine` that the
@@ -24,13 +25,16 @@ import idna
 
 from optout_audit.app.errors import UsageError
 
-__all__ = ["InputError", "InvalidLine", "Target", "parse_line", "read_targets"]
+__all__ = ["InputError", "InvalidLine", "Target", "check_input", "count_entries", "parse_line", "read_targets"]
 
 MAX_LINE_CHARS = 2048  # longer lines are not URLs anyone means; they are reported, not parsed
 _SHOWN_INPUT_CHARS = 200
 _TRANCO_LINE = re.compile(r"^\s*\d+\s*,\s*[^,\s]+\s*$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: A first line that is only one of these is the header of a one-column CSV.
+_HEADER_NAMES = ("url", "domain")
 
 
 class InputError(UsageError):
@@ -46,6 +50,7 @@ class Target:
     host: str  # lower-case IDNA, no port
     url: str  # the site root, e.g. "https://example.com/" or "http://example.com:8080/"
     scheme_given: bool  # False for bare domains: https first, http when https cannot connect
+    origin: str = ""  # scheme://host[:port] without the scheme's default port: the site's identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +113,10 @@ def parse_line(raw: str, line: int) -> Target | InvalidLine | None:
         return InvalidLine(_shown(raw), line, str(exc))
     if not scheme_given and "." not in host:
         return InvalidLine(_shown(raw), line, "not a URL or domain (no dot in the name)")
+    scheme = parts.scheme.lower()
     netloc = host if port is None else f"{host}:{port}"
-    return Target(_shown(raw), line, host, f"{parts.scheme.lower()}://{netloc}/", scheme_given)
+    origin_netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return Target(_shown(raw), line, host, f"{scheme}://{netloc}/", scheme_given, f"{scheme}://{origin_netloc}")
 
 
 def _decode(data: bytes) -> str:
@@ -132,7 +139,7 @@ def _values(text: str) -> Iterator[tuple[str, int]]:
     """(value, line number) for each data line, whatever the file's format."""
     lines = text.splitlines()
     first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
-    if "," in first and not _TRANCO_LINE.match(first):
+    if ("," in first and not _TRANCO_LINE.match(first)) or first.strip().strip('"').lower() in _HEADER_NAMES:
         yield from _csv_values(lines)
         return
     for number, raw in enumerate(lines, start=1):
@@ -143,7 +150,7 @@ def _values(text: str) -> Iterator[tuple[str, int]]:
 
 def _csv_values(lines: list[str]) -> Iterator[tuple[str, int]]:
     rows = csv.reader(io.StringIO("\n".join(lines)))
-    header = [cell.strip().lower() for cell in next(rows)]
+    header = [cell.strip().lower() for cell in next(rows, [])]
     for name in ("url", "domain"):
         if name in header:
             column = header.index(name)
@@ -168,18 +175,26 @@ def check_input(path: str | Path) -> int:
     Cheap (no line is parsed), so a crawl of a million-line list starts at once; the count is
     an upper bound of the sites, for the progress bar.
     """
-    return sum(1 for raw, _ in _values(_read_text(path)) if raw.strip() and not raw.lstrip().startswith("#"))
+    lines = sum(1 for raw, _ in _values(_read_text(path)) if raw.strip() and not raw.lstrip().startswith("#"))
+    if not lines:
+        raise InputError("the input file has no URL or domain lines (only comments or blank lines)")
+    return lines
 
 
 def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
-    """Targets and invalid lines of a URL list, deduplicated by host (first line kept)."""
+    """Targets and invalid lines of a URL list, deduplicated by origin (first line kept)."""
     seen: set[str] = set()
     for raw, number in _values(_read_text(path)):
         entry = parse_line(raw, number)
         if entry is None:
             continue
         if isinstance(entry, Target):
-            if entry.host in seen:
+            if entry.origin in seen:
                 continue
-            seen.add(entry.host)
+            seen.add(entry.origin)
         yield entry
+
+
+def count_entries(path: str | Path) -> int:
+    """The number of records a complete run of ``path`` has: its distinct sites and its invalid lines."""
+    return sum(1 for _ in read_targets(path))

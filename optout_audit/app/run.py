@@ -1,9 +1,22 @@
-"""One audit run: a run folder, the crawl, its record (run.json) and its reports.
+"""One audit run: its folder, its crawl, its record (run.json) and its reports. The only run lifecycle.
+
+:class:`Run` is used alike by ``optout-audit crawl`` (one process or ``--workers N``), ``demo``, the
+shard children and scrapyd jobs (:mod:`optout_audit.extensions.scheduled`):
+
+1. :meth:`Run.open` checks the options, refuses what cannot work (an input that is not a list, an
+   ``--out`` that is a file, a resume with another input or with settings that change results),
+   keeps a copy of the input list (and hosts file) in the folder and writes ``run.json`` with
+   ``state: running``.
+2. :meth:`Run.crawl` crawls what is not yet in ``audit.jsonl``, in this process or in shard
+   processes (:mod:`optout_audit.app.shards`).
+3. :meth:`Run.finish` builds the reports and completes run.json: ``state: finished`` when every
+   input line has its record, else ``state: interrupted`` with what stopped it; an interrupted run
+   raises :class:`RunInterrupted` for the command to say so and exit non-zero.
 
 A run folder holds ``audit.jsonl`` (one SiteAudit per line, written as items leave the spider
-through Scrapy's FEEDS), ``run.json`` and the CSV reports. ``audit.jsonl`` is also the resume
-checkpoint: a run killed even with SIGKILL is continued with ``--resume``, which skips every site
-already written and drops a last line cut in half.
+through Scrapy's FEEDS), ``run.json``, the copied input and the reports. ``audit.jsonl`` is also
+the resume checkpoint: a run killed even with SIGKILL is continued with ``--resume``, which skips
+every site already written and drops a last line cut in half.
 """
 
 from __future__ import annotations
@@ -11,21 +24,29 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import signal
+import sys
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
-from optout_audit.auditfile import read_line
 from optout_audit.app.errors import UsageError
+from optout_audit.app.inputs import check_input, count_entries
+from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
-from optout_audit.app.inputs import check_input
-from optout_audit.archive.finish import archive_dir, finish_archive
+from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
 
-AUDIT_FILE = "audit.jsonl"
-RUN_FILE = "run.json"
+__all__ = ["CrawlOptions", "Run", "RunFailed", "RunInterrupted", "make_run_folder", "run_crawl", "run_demo"]
+
+#: Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number).
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+#: Settings whose change between a run and its resume would change results (refused).
+RESULT_SETTINGS = ("timeout", "hosts_file_sha256", "extra")
 
 
 @dataclass(slots=True)
@@ -36,30 +57,37 @@ class CrawlOptions:
     timeout: float = 20.0
     concurrency: int = 64
     resume: bool = False
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
     cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
+    workers: int = 1
     archive: bool = True  # the evidence archive (optout_audit/archive/): WARC files, evidence.csv, manifest
+    #: Scrapy settings of features that change results (recorded in run.json, compared on resume).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    _PATHS = ("input", "out", "hosts_file", "cache")
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as JSON values (for the shard processes)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: str(value) if name in self._PATHS and value is not None else value for name, value in data.items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CrawlOptions:
+        return cls(**{name: Path(value) if name in cls._PATHS and value is not None else value
+                      for name, value in data.items()})
 
 
-def audited_keys(audit_path: Path) -> set[str]:
-    """Keys (host, or a NUL-prefixed line for invalid inputs) of the complete lines of an audit.
+class RunInterrupted(Exception):
+    """The run stopped before every input line had its record; run.json says ``interrupted``."""
 
-    A last line without its newline was cut by a kill: it is removed from the file, so the
-    site is audited again and appears once.
-    """
-    keys: set[str] = set()
-    if not audit_path.is_file():
-        return keys
-    with audit_path.open("rb+") as handle:
-        data = handle.read()
-        complete = data[: data.rfind(b"\n") + 1]
-        if len(complete) != len(data):
-            handle.truncate(len(complete))
-    for raw in complete.splitlines():
-        line = read_line(raw)
-        if line is not None and line.key:
-            keys.add(line.key)
-    return keys
+    def __init__(self, run_dir: Path, reason: str, audited: int, total: int, exit_code: int) -> None:
+        self.run_dir, self.reason, self.audited, self.total, self.exit_code = run_dir, reason, audited, total, exit_code
+        self.command = ""  # the command that continues the run, where the caller knows it
+        super().__init__(f"run interrupted ({reason}): {audited:,} of {total:,} sites audited")
+
+
+class RunFailed(Exception):
+    """A run that could not go on for a reason that is not the user's (exit code 1)."""
 
 
 def _sha256(path: Path) -> str:
@@ -70,126 +98,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _settings(options: CrawlOptions, run_dir: Path, total: int):
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule("optout_audit.settings", priority="project")
-    settings.set("FEEDS", {str(run_dir / AUDIT_FILE): {"format": "jsonlines", "overwrite": False}}, "cmdline")
-    settings.set("DOWNLOAD_TIMEOUT", options.timeout, "cmdline")
-    settings.set("CONCURRENT_REQUESTS", options.concurrency, "cmdline")
-    settings.set("LOG_LEVEL", options.log_level, "cmdline")
-    settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
-    settings.set("OPTOUT_ARCHIVE", options.archive, "cmdline")
-    settings.set("OPTOUT_ARCHIVE_DIR", str(archive_dir(run_dir)), "cmdline")
-    if options.hosts_file:
-        settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
-    if options.cache:
-        # Absolute: Scrapy would put a relative HTTPCACHE_DIR under the project's .scrapy/ folder.
-        settings.set("HTTPCACHE_ENABLED", True, "cmdline")
-        settings.set("HTTPCACHE_DIR", str(options.cache.resolve()), "cmdline")
-    return settings
-
-
-def check_files(options: CrawlOptions) -> int:
-    """Check the files a crawl needs (UsageError if unusable); return the input's number of data lines."""
-    if not options.input.is_file():
-        raise UsageError(f"input file not found: {options.input}")
-    if options.hosts_file and not options.hosts_file.is_file():
-        raise UsageError(f"hosts file not found: {options.hosts_file}")
-    return check_input(options.input)
-
-
-def run_crawl(options: CrawlOptions) -> Path:
-    """Crawl ``options.input`` into ``options.out`` and write its reports; returns the run folder."""
-    total = check_files(options)
-    run_dir = options.out
-    audit_path = run_dir / AUDIT_FILE
-    if audit_path.exists() and not options.resume:
-        raise UsageError(f"{run_dir} already holds an audit: use --resume to continue it, or another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    done = audited_keys(audit_path) if options.resume else set()
-    record = _start_record(options, run_dir)
-
-    from scrapy.crawler import CrawlerProcess
-
-    from optout_audit.spiders.optout import OptoutSpider
-
-    process = CrawlerProcess(_settings(options, run_dir, max(total - len(done), 0)))
-    process.crawl(OptoutSpider, input=str(options.input), skip_hosts=done)
-    process.start()
-    del process  # the crawler, its spider and their buffers: the report stage does not need them
-    _give_back_memory()
-
-    from optout_audit.report import build_reports
-
-    build_reports(run_dir)
-    _finish_record(record, run_dir)
-    return run_dir
-
-
-def _give_back_memory() -> None:
-    """Return the finished crawl's memory to the system before the report stage needs its own."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed heap pages otherwise
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
-def _start_record(options: CrawlOptions, run_dir: Path) -> dict:
-    previous = _read_json(run_dir / RUN_FILE) if options.resume else {}
-    record = {
-        "run_id": previous.get("run_id") or uuid.uuid4().hex[:12],
-        "started_at": previous.get("started_at") or utc_now(),
-        "resumed_at": [*previous.get("resumed_at", []), utc_now()] if options.resume else [],
-        "finished_at": None,
-        "input": str(options.input),
-        "input_sha256": _sha256(options.input),
-        "tool_version": __version__,
-        "user_agent": USER_AGENT,
-        "agent_list": AGENT_LIST_VERSION,
-        "settings": {
-            "timeout": options.timeout,
-            "concurrency": options.concurrency,
-            "hosts_file": str(options.hosts_file) if options.hosts_file else None,
-            "cache": str(options.cache) if options.cache else None,
-            "archive": options.archive,
-        },
-    }
-    _write_json(run_dir / RUN_FILE, record)
-    return record
-
-
-def _finish_record(record: dict, run_dir: Path) -> None:
-    statuses: Counter[str] = Counter()
-    unchanged: Counter[bool | None] = Counter()
-    with (run_dir / AUDIT_FILE).open("rb") as handle:
-        for raw in handle:
-            line = read_line(raw)
-            if line is None:
-                statuses["unreadable_line"] += 1
-                continue
-            statuses[line.status] += 1
-            unchanged.update(line.unchanged)
-    record["finished_at"] = utc_now()
-    record["sites"] = sum(statuses.values())
-    record["counts_by_status"] = dict(sorted(statuses.items()))
-    # With --cache: documents the server answered 304 for (stored copy used) / fetched anew.
-    record["documents_unchanged"] = unchanged[True] if record["settings"].get("cache") else None
-    record["documents_refetched"] = unchanged[False] if record["settings"].get("cache") else None
-    _write_json(run_dir / RUN_FILE, record)
-    finish_archive(run_dir)  # evidence.csv from the archive's indexes, then manifest.sha256 of the whole folder
-
-
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text("utf-8"))
+        data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -198,15 +112,237 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-def run_demo(out: Path) -> Path:
+def make_run_folder(path: Path) -> None:
+    """Create the run folder ``path`` (and its parents); a UsageError when it cannot be one."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out is a file, not a folder: {path}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the run folder {path}: {exc.strerror or exc}") from None
+
+
+class Run:
+    """A run folder and its record; see the module docstring for the lifecycle."""
+
+    def __init__(self, run_dir: Path, record: dict[str, Any], options: CrawlOptions) -> None:
+        self.dir = run_dir
+        self.record = record
+        self.options = options
+        self.audit_path = run_dir / AUDIT_FILE
+        self.total_lines = record.get("input_lines") or 0
+        self.signal: int | None = None  # the signal that stopped the crawl, if one did
+
+    # -- start -------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, options: CrawlOptions, *, scheduled_job: str | None = None) -> Run:
+        """Check ``options``, create or reopen the run folder, write run.json (``state: running``)."""
+        if options.input.is_dir():
+            raise UsageError(f"the input is a folder, not a URL list: {options.input}")
+        if not options.input.is_file():
+            raise UsageError(f"input file not found: {options.input}")
+        if options.hosts_file and not options.hosts_file.is_file():
+            raise UsageError(f"hosts file not found: {options.hosts_file}")
+        lines = check_input(options.input)
+        run_dir = options.out
+        make_run_folder(run_dir)
+        from optout_audit.app.shards import SHARDS_DIR
+
+        holds_audit = (run_dir / AUDIT_FILE).exists() or (run_dir / SHARDS_DIR).exists()
+        if holds_audit and not options.resume:
+            raise UsageError(f"{run_dir} already holds an audit: use --resume to continue it, or another --out")
+        if options.resume and options.workers == 1 and (run_dir / SHARDS_DIR).is_dir():
+            raise UsageError(f"{run_dir} was crawled with --workers and is unfinished: resume it with --workers N")
+        previous = _read_json(run_dir / RUN_FILE) if options.resume else {}
+        record = cls._new_record(options, previous, lines, scheduled_job)
+        if options.resume and previous:
+            cls._check_resume(previous, record)
+        run = cls(run_dir, record, options)
+        run._keep_inputs()
+        _write_json(run_dir / RUN_FILE, record)
+        return run
+
+    @staticmethod
+    def _new_record(options: CrawlOptions, previous: dict, lines: int, job: str | None) -> dict[str, Any]:
+        now = utc_now()
+        hosts = options.hosts_file
+        record = {
+            "run_id": previous.get("run_id") or uuid.uuid4().hex[:12],
+            "state": "running",
+            "started_at": previous.get("started_at") or now,
+            "resumed_at": [*previous.get("resumed_at", []), now] if options.resume and previous else [],
+            "finished_at": None,
+            "interrupted": None,
+            "input": str(options.input.resolve()),
+            "input_sha256": _sha256(options.input),
+            "input_lines": lines,
+            "input_copy": None,
+            "tool_version": __version__,
+            "user_agent": USER_AGENT,
+            "agent_list": AGENT_LIST_VERSION,
+            "settings": {
+                "timeout": options.timeout,
+                "concurrency": options.concurrency,
+                "workers": options.workers,
+                "hosts_file": str(hosts.resolve()) if hosts else None,
+                "hosts_file_sha256": _sha256(hosts) if hosts else None,
+                "hosts_file_copy": None,
+                "cache": str(options.cache.resolve()) if options.cache else None,
+                "archive": options.archive,
+                "extra": dict(sorted(options.extra.items())),
+            },
+        }
+        if job is not None:
+            record["scheduled_job"] = job
+        return record
+
+    @staticmethod
+    def _check_resume(previous: dict, record: dict) -> None:
+        if previous.get("input_sha256") and previous["input_sha256"] != record["input_sha256"]:
+            raise UsageError(
+                f"--resume with another input: {record['input']} is not the list this run started with "
+                f"(SHA-256 {previous['input_sha256'][:12]}…, {previous.get('input')})"
+            )
+        before, now = previous.get("settings") or {}, record["settings"]
+        changed = [name for name in RESULT_SETTINGS if name in before and before.get(name) != now.get(name)]
+        if changed:
+            raise UsageError(f"--resume with changed settings that change results: {', '.join(changed)} "
+                             f"(was {', '.join(repr(before.get(name)) for name in changed)})")
+
+    def _keep_inputs(self) -> None:
+        """Copy the input list (and hosts file) into the run folder: the run can be redone from it alone."""
+        copy = self.dir / ("input" + (self.options.input.suffix or ".txt"))
+        if not copy.exists() or copy.resolve() != self.options.input.resolve():
+            shutil.copyfile(self.options.input, copy)
+        self.record["input_copy"] = copy.name
+        if self.options.hosts_file:
+            hosts = self.dir / "hosts.txt"
+            if not hosts.exists() or hosts.resolve() != self.options.hosts_file.resolve():
+                shutil.copyfile(self.options.hosts_file, hosts)
+            self.record["settings"]["hosts_file_copy"] = hosts.name
+
+    def done_keys(self) -> set[str]:
+        """The sites already audited (a resume skips them); drops a last line cut by a kill."""
+        return audited_keys(self.audit_path) if self.options.resume else set()
+
+    # -- crawl -------------------------------------------------------------------------------------
+
+    def settings(self, feed: Path, total: int, *, progress: bool = True):
+        """Scrapy settings of this run's crawl, writing records to ``feed``."""
+        from scrapy.settings import Settings
+
+        options = self.options
+        settings = Settings()
+        settings.setmodule("optout_audit.settings", priority="project")
+        settings.set("FEEDS", {str(feed): {"format": "jsonlines", "overwrite": False}}, "cmdline")
+        settings.set("DOWNLOAD_TIMEOUT", options.timeout, "cmdline")
+        settings.set("CONCURRENT_REQUESTS", options.concurrency, "cmdline")
+        settings.set("LOG_LEVEL", options.log_level, "cmdline")
+        settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
+        settings.set("OPTOUT_PROGRESS", progress, "cmdline")
+        settings.set("OPTOUT_ARCHIVE", options.archive, "cmdline")
+        settings.set("OPTOUT_ARCHIVE_DIR", str(self.dir / ARCHIVE_DIR), "cmdline")
+        if options.hosts_file:
+            settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
+        if options.cache:
+            # Absolute: Scrapy would put a relative HTTPCACHE_DIR under the project's .scrapy/ folder.
+            settings.set("HTTPCACHE_ENABLED", True, "cmdline")
+            settings.set("HTTPCACHE_DIR", str(options.cache.resolve()), "cmdline")
+        for name, value in options.extra.items():
+            settings.set(name, value, "cmdline")
+        return settings
+
+    def crawl(self) -> None:
+        """Crawl every site not yet audited, in this process or in ``options.workers`` shard processes."""
+        done = self.done_keys()
+        if done:
+            print(f"{len(done):,} already audited, {max(self.total_lines - len(done), 0):,} to go", file=sys.stderr)
+        if self.options.workers > 1:
+            from optout_audit.app.shards import crawl_sharded
+
+            self.signal = crawl_sharded(self, done)
+        else:
+            from optout_audit.app.process import crawl_here
+
+            self.signal = crawl_here(self, self.audit_path, done)
+
+    # -- finish ------------------------------------------------------------------------------------
+
+    def finish(self, *, stopped_by: str | None = None) -> Path:
+        """Build the reports and complete run.json; raise RunInterrupted if sites are missing."""
+        if not self.audit_path.exists():
+            self.audit_path.touch()  # a run without any record still leaves a readable run
+        statuses: Counter[str] = Counter()
+        unchanged: Counter[bool | None] = Counter()
+        with self.audit_path.open("rb") as handle:
+            for raw in handle:
+                line = read_line(raw)
+                if line is None:
+                    statuses["unreadable_line"] += 1
+                    continue
+                statuses[line.status] += 1
+                unchanged.update(line.unchanged)
+        records = sum(count for status, count in statuses.items() if status != "unreadable_line")
+        reason = stopped_by or (signal.Signals(self.signal).name if self.signal else None)
+        entries = None
+        if reason is None:
+            entries = count_entries(self.options.input)
+            if records < entries:
+                reason = "incomplete"  # e.g. the engine stopped early: never passed off as finished
+        record = self.record
+        record["sites"] = records
+        record["counts_by_status"] = dict(sorted(statuses.items()))
+        cached = bool(record["settings"].get("cache"))
+        # With --cache: documents the server answered 304 for (stored copy used) / fetched anew.
+        record["documents_unchanged"] = unchanged[True] if cached else None
+        record["documents_refetched"] = unchanged[False] if cached else None
+        if reason is None:
+            record["duplicate_lines"] = max(self.total_lines - records, 0)
+            record.update(state="finished", finished_at=utc_now(), interrupted=None)
+        else:
+            total = entries if entries is not None else count_entries(self.options.input)
+            record.update(state="interrupted", finished_at=None,
+                          interrupted={"at": utc_now(), "reason": reason, "audited": records, "sites": total})
+        # Written before the reports: the report stage reads the run's state (summary.csv "complete").
+        _write_json(self.dir / RUN_FILE, record)
+        from optout_audit.report import build_reports
+
+        build_reports(self.dir)
+        finish_archive(self.dir, finished=reason is None)  # evidence.csv; manifest.sha256 when finished
+        if reason is not None:
+            code = SIGNAL_EXIT.get(self.signal, 1) if self.signal else 1
+            raise RunInterrupted(self.dir, reason, records, record["interrupted"]["sites"], code)
+        return self.dir
+
+    def resume_command(self) -> str:
+        """The command that continues this run."""
+        parts = ["optout-audit", "crawl", self.record["input"], "--out", str(self.dir.resolve()), "--resume"]
+        if self.options.workers > 1:
+            parts += ["--workers", str(self.options.workers)]
+        if self.options.hosts_file:
+            parts += ["--hosts-file", str(self.options.hosts_file.resolve())]
+        if self.options.timeout != 20.0:
+            parts += ["--timeout", f"{self.options.timeout:g}"]
+        return " ".join(parts)
+
+
+def run_crawl(options: CrawlOptions) -> Path:
+    """Open, crawl and finish a run; return its folder (raises RunInterrupted when it stopped early)."""
+    run = Run.open(options)
+    run.crawl()
+    return run.finish()
+
+
+def run_demo(out: Path, log_level: str = "WARNING") -> Path:
     """Start the bundled local web, audit it and write the reports into ``out``."""
     from optout_audit.webfarm import running_farm
     from optout_audit.webfarm.demo import demo_input_lines, demo_sites
 
-    out.mkdir(parents=True, exist_ok=True)
-    input_path = out / "demo-sites.txt"
+    make_run_folder(out)
+    input_path = out / "input.txt"  # where every run keeps its list
     input_path.write_text("\n".join(demo_input_lines()) + "\n", "utf-8")
     with running_farm(demo_sites()) as farm:
         options = CrawlOptions(input=input_path, out=out, hosts_file=Path(farm.hosts_file), timeout=5.0,
-                               log_level="WARNING")
+                               log_level=log_level)
         return run_crawl(options)

@@ -1,22 +1,24 @@
 """``optout-audit crawl --workers N``: one run crawled by N processes, so that every core works.
 
 A crawl is bound by its own CPU once concurrency hides the network's latency, and one Python
-process uses one core. The parent process splits the work and merges it:
+process uses one core. The parent process (:func:`crawl_sharded`, called by
+:meth:`optout_audit.app.run.Run.crawl`) splits the work and merges it:
 
 1. Every child reads the whole input list, deduplicates it exactly as a one-process run does
-   (first line per host wins) and audits only the entries whose position in that list is
+   (first line per origin wins) and audits only the entries whose position in that list is
    ``K mod N`` (the spider's ``shard="K/N"``). Each record keeps its original input line and line
    number, and an invalid line belongs to exactly one shard: the records are those of a
    one-process run.
 2. Child K writes ``RUN_DIR/shards/K/audit.jsonl`` and builds no report; the requests in flight
-   (``--concurrency``) are divided between the children.
+   (``--concurrency``) are divided between the children. The parent shows one progress bar for
+   the whole list, counting the records the children write.
 3. When all are done the parent merges the shards into ``RUN_DIR/audit.jsonl`` (written aside and
-   renamed, a site never twice), removes ``shards/``, builds the reports once and writes
-   ``run.json``.
+   renamed, a site never twice) and removes ``shards/``; the run then finishes as any other.
 
-``--resume`` works as for one process: each child skips the sites already in its shard's audit
-and in the merged audit, and the merge drops duplicates. A sharded run left unfinished must be
-resumed with ``--workers`` (any N: a site is skipped by its host, wherever it was audited).
+Children run in sessions of their own, so a Ctrl-C on the terminal reaches the parent only: it
+passes SIGINT or SIGTERM on to each child once (Scrapy's graceful shutdown), waits for them, and
+merges what they finished. ``--resume`` works as for one process: each child skips the sites
+already in the merged audit and in its shard, and the merge drops duplicates.
 """
 
 from __future__ import annotations
@@ -28,74 +30,100 @@ import shutil
 import signal
 import subprocess
 import sys
-from dataclasses import replace
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from optout_audit.auditfile import read_line
-from optout_audit.app.errors import UsageError
-from optout_audit.app.run import AUDIT_FILE, CrawlOptions, _finish_record, _start_record, audited_keys, check_files
+from optout_audit.auditfile import AUDIT_FILE, audited_keys, read_line
+
+if TYPE_CHECKING:
+    from optout_audit.app.run import Run
 
 SHARDS_DIR = "shards"
+#: The file that hands the options of the run to the children.
+_CHILD_FILE = "child.json"
 
-__all__ = ["SHARDS_DIR", "check_unsharded_resume", "run_sharded"]
-
-
-def check_unsharded_resume(options: CrawlOptions) -> None:
-    """Refuse to resume a sharded run in one process (its shards would be left unmerged)."""
-    if options.resume and (options.out / SHARDS_DIR).is_dir():
-        raise UsageError(f"{options.out} was crawled with --workers and is unfinished: resume it with --workers N")
+__all__ = ["SHARDS_DIR", "crawl_sharded", "merge_shards"]
 
 
 def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
 
 
-def run_sharded(options: CrawlOptions, workers: int) -> Path:
-    """Crawl ``options.input`` with ``workers`` processes into ``options.out``; return the run folder."""
-    total = check_files(options)
-    run_dir = options.out
-    audit_path = run_dir / AUDIT_FILE
-    shards = run_dir / SHARDS_DIR
-    if (audit_path.exists() or shards.exists()) and not options.resume:
-        raise UsageError(f"{run_dir} already holds an audit: use --resume to continue it, or another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    done = audited_keys(audit_path) if options.resume else set()
-    record = _start_record(options, run_dir)
-    shards.mkdir(exist_ok=True)
-    skip_file = shards / "done.json"
-    skip_file.write_text(json.dumps(sorted(done)), "utf-8")
+def crawl_sharded(run: Run, done: set[str]) -> int | None:
+    """Crawl ``run`` with its ``options.workers`` processes and merge them; return the signal that stopped it."""
+    from optout_audit.extensions.progress import ProgressBar
 
-    concurrency = [max(1, share) for share in _split(options.concurrency, workers)]
+    workers = run.options.workers
+    shards = run.dir / SHARDS_DIR
+    shards.mkdir(exist_ok=True)
+    (shards / _CHILD_FILE).write_text(json.dumps({
+        "run_dir": str(run.dir), "record": run.record, "options": run.options.to_json(), "skip": sorted(done),
+        "concurrency": [max(1, share) for share in _split(run.options.concurrency, workers)],
+        "total": max(run.total_lines - len(done), 0) // workers + 1,
+    }), "utf-8")
+    received: list[int] = []
     children: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, _frame) -> None:
+        if not received:  # once: a second signal to Scrapy forces an unclean stop
+            received.append(signum)
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    progress = ProgressBar(max(run.total_lines - len(done), 0), interval=30.0)
+    counter = _ShardCounter(shards, workers)
     try:
         for number in range(workers):
-            child_dir = shards / str(number)
-            child_dir.mkdir(exist_ok=True)
-            argv = [
-                sys.executable, "-m", "optout_audit.app.shards", str(options.input), str(child_dir),
-                f"{number}/{workers}", str(concurrency[number]), str(options.timeout), options.log_level,
-                str(options.hosts_file or ""), str(skip_file), str(max(total - len(done), 0) // workers + 1),
-                str(options.cache or ""),
-            ]
-            children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL))
-        codes = [child.wait() for child in children]
-    except BaseException:
-        for child in children:  # Ctrl-C / SIGTERM: stop the children too; --resume continues later
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+            (shards / str(number)).mkdir(exist_ok=True)
+            argv = [sys.executable, "-m", "optout_audit.app.shards", str(shards / _CHILD_FILE), f"{number}/{workers}"]
+            children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True))
+        while any(child.poll() is None for child in children):
+            progress.update(counter.count())
+            time.sleep(0.5)
+        progress.update(counter.count())
+    finally:
         for child in children:
-            child.wait()
-        raise
-    failed = [number for number, code in enumerate(codes) if code != 0]
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        progress.close()
+    merge_shards(run.dir)
+    failed = [number for number, child in enumerate(children) if child.returncode not in (0, 130, 143)]
+    if received:
+        return received[0]
     if failed:
-        raise RuntimeError(f"crawl worker(s) {failed} failed; the run can be continued with --resume --workers {workers}")
-    merge_shards(run_dir)
+        from optout_audit.app.run import RunFailed
 
-    from optout_audit.report import build_reports
+        raise RunFailed(f"crawl worker(s) {failed} failed; what they audited is kept: "
+                        f"continue with --resume --workers {workers}")
+    return None
 
-    build_reports(run_dir)
-    _finish_record(record, run_dir)
-    return run_dir
+
+class _ShardCounter:
+    """Records written so far by the children: new complete lines of each shard's audit.jsonl."""
+
+    def __init__(self, shards: Path, workers: int) -> None:
+        self.paths = [shards / str(number) / AUDIT_FILE for number in range(workers)]
+        self.offsets = [path.stat().st_size if path.exists() else 0 for path in self.paths]
+        self.lines = 0
+
+    def count(self) -> int:
+        for index, path in enumerate(self.paths):
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(self.offsets[index])
+                    data = handle.read()
+            except FileNotFoundError:
+                continue
+            complete = data.rfind(b"\n") + 1
+            self.lines += data.count(b"\n", 0, complete)
+            self.offsets[index] += complete
+        return self.lines
 
 
 def merge_shards(run_dir: Path) -> Path:
@@ -129,34 +157,25 @@ def merge_shards(run_dir: Path) -> Path:
     return audit_path
 
 
-def crawl_shard(options: CrawlOptions, shard: str, skip: set[str], total: int) -> None:
-    """One child: crawl shard ``K/N`` of the input into ``options.out/audit.jsonl``; no reports."""
-    from scrapy.crawler import CrawlerProcess
+def _child(child_file: str, shard: str) -> int:
+    """One child: crawl shard ``K/N`` of the run into ``shards/K/audit.jsonl``; no reports."""
+    from dataclasses import replace
 
-    from optout_audit.app.run import _settings
-    from optout_audit.spiders.optout import OptoutSpider
+    from optout_audit.app.process import crawl_here
+    from optout_audit.app.run import CrawlOptions, Run
 
-    options.out.mkdir(parents=True, exist_ok=True)
-    done = audited_keys(options.out / AUDIT_FILE) | skip
-    process = CrawlerProcess(_settings(options, options.out, total))
-    process.crawl(OptoutSpider, input=str(options.input), skip_hosts=done, shard=shard)
-    process.start()
-
-
-def _child(argv: list[str]) -> int:
-    input_path, out, shard, concurrency, timeout, log_level, hosts_file, skip_file, total, cache = argv
-    options = CrawlOptions(
-        input=Path(input_path), out=Path(out), hosts_file=Path(hosts_file) if hosts_file else None,
-        timeout=float(timeout), concurrency=int(concurrency), resume=True, log_level=log_level,
-    )
-    if cache:
-        options = replace(options, cache=Path(cache))
-    skip = set(json.loads(Path(skip_file).read_text("utf-8")))
-    crawl_shard(options, shard, skip, int(total))
-    return 0
+    spec = json.loads(Path(child_file).read_text("utf-8"))
+    number = int(shard.split("/")[0])
+    run_dir = Path(spec["run_dir"])
+    options = replace(CrawlOptions.from_json(spec["options"]), resume=True, concurrency=spec["concurrency"][number])
+    run = Run(run_dir, spec["record"], options)
+    feed = run_dir / SHARDS_DIR / str(number) / AUDIT_FILE
+    skip = audited_keys(feed) | set(spec["skip"])
+    received = crawl_here(run, feed, skip, shard=shard, total=spec["total"], progress=False)
+    return {signal.SIGINT: 130, signal.SIGTERM: 143}.get(received, 0) if received else 0
 
 
 if __name__ == "__main__":
-    code = _child(sys.argv[1:])
+    code = _child(*sys.argv[1:])
     gc.freeze()  # as optout_audit.app.cli.entry: exit without collecting the crawl's heap again
     sys.exit(code)

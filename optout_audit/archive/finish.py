@@ -16,20 +16,13 @@ from pathlib import Path
 
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
 
-__all__ = ["ARCHIVE_DIR", "EVIDENCE_FILE", "MANIFEST_FILE", "archive_dir", "build_evidence", "file_sha256",
+__all__ = ["ARCHIVE_DIR", "EVIDENCE_FILE", "MANIFEST_FILE", "build_evidence", "file_sha256",
            "finish_archive", "line_digest", "write_manifest"]
 
 ARCHIVE_DIR = "archive"
 EVIDENCE_FILE = "evidence.csv"
 MANIFEST_FILE = "manifest.sha256"
 AUDIT_LINES_FILE = "manifest.audit-lines"
-
-
-def archive_dir(run_dir: Path) -> Path:
-    """Where a crawl writes its WARC files: RUN_DIR/archive/, for a --workers child too (RUN_DIR/shards/K)."""
-    if run_dir.parent.name == "shards":
-        return run_dir.parent.parent / ARCHIVE_DIR
-    return run_dir / ARCHIVE_DIR
 
 
 def file_sha256(path: Path) -> str:
@@ -102,7 +95,13 @@ def write_manifest(run_dir: Path) -> Path:
     return target
 
 
-def finish_archive(run_dir: Path) -> None:
-    """The end of a run: evidence.csv (when it has an archive), then the manifest of everything."""
+def finish_archive(run_dir: Path, finished: bool = True) -> None:
+    """The end of a run: evidence.csv (when it has an archive); then, if it finished, the manifest of everything.
+
+    An interrupted run gets no manifest (it is not sealed): its resume writes one when it finishes.
+    """
     build_evidence(run_dir)
-    write_manifest(run_dir)
+    if finished:
+        write_manifest(run_dir)
+    else:
+        (run_dir / MANIFEST_FILE).unlink(missing_ok=True)

@@ -14,7 +14,24 @@ from typing import Any
 
 from scrapy.logformatter import LogFormatter
 
-__all__ = ["AuditLogFormatter"]
+__all__ = ["AuditLogFormatter", "quiet_expected_warnings"]
+
+#: Loggers whose WARNINGs are a site's fault, already recorded in its row (a body cut mid-way, a
+#: decompression bomb refused, a certificate we do not check): shown from INFO down only.
+EXPECTED_WARNING_LOGGERS = (
+    "scrapy.core.downloader.handlers._base_streaming",
+    "scrapy.core.downloader.handlers.http11",
+    "scrapy.downloadermiddlewares.httpcompression",
+    "scrapy.core.downloader.tls",
+)
+
+
+def quiet_expected_warnings(settings) -> None:
+    """At LOG_LEVEL WARNING or above, keep the warnings of :data:`EXPECTED_WARNING_LOGGERS` off the log."""
+    level = logging.getLevelName(str(settings.get("LOG_LEVEL", "DEBUG")).upper())
+    if isinstance(level, int) and level >= logging.WARNING:
+        for name in EXPECTED_WARNING_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _shows_debug(settings) -> bool:

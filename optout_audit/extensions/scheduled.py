@@ -6,7 +6,7 @@ the setting ``OPTOUT_RUNS_DIR`` (a folder of runs, e.g. ``/srv/optout-audit/repo
 :class:`ScheduledRun` add-on (enabled in ``settings.ADDONS``) does the same for it: a new folder
 ``OPTOUT_RUNS_DIR/<UTC timestamp>/`` (``-2``, ``-3`` ... when a job of the same second has it), the
 feed ``audit.jsonl`` in it, ``run.json`` written when the spider opens and completed when it
-closes, after the reports are built. ``optout-audit runs``, ``diff`` and ``history`` then treat
+closes, after the reports are built, by the run lifecycle of :mod:`optout_audit.app.run`. ``optout-audit runs``, ``diff`` and ``history`` then treat
 scheduled jobs and command-line runs alike::
 
     curl http://127.0.0.1:6800/schedule.json -d project=optout_audit -d spider=optout \\
@@ -17,11 +17,14 @@ Without ``OPTOUT_RUNS_DIR`` the add-on does nothing.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ScheduledRun", "new_run_dir"]
 
@@ -46,7 +49,8 @@ class ScheduledRun:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.run_dir: Path | None = None
-        self.record: dict[str, Any] | None = None
+        self.run: Any = None  # optout_audit.app.run.Run once the spider opened
+        self.reason: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ScheduledRun:
@@ -56,7 +60,7 @@ class ScheduledRun:
         runs_dir = settings.get("OPTOUT_RUNS_DIR")
         if not runs_dir:
             return
-        from optout_audit.app.run import AUDIT_FILE
+        from optout_audit.auditfile import AUDIT_FILE
 
         self.run_dir = new_run_dir(Path(runs_dir).resolve())
         feeds = dict(settings.getdict("FEEDS"))
@@ -69,7 +73,7 @@ class ScheduledRun:
         self.crawler.signals.connect(self.closed, signal=signals.feed_exporter_closed)
 
     def opened(self, spider: Any) -> None:
-        from optout_audit.app.run import CrawlOptions, _start_record
+        from optout_audit.app.run import CrawlOptions, Run
 
         settings = self.crawler.settings
         cache = settings.get("HTTPCACHE_DIR") if settings.getbool("HTTPCACHE_ENABLED") else None
@@ -81,20 +85,17 @@ class ScheduledRun:
             concurrency=settings.getint("CONCURRENT_REQUESTS"),
             cache=Path(cache) if cache else None,
         )
-        self.record = _start_record(options, self.run_dir)
-        self.record["scheduled_job"] = getattr(spider, "_job", None)  # scrapyd's job id
+        self.run = Run.open(options, scheduled_job=getattr(spider, "_job", None))  # scrapyd's job id
 
     def closing(self, spider: Any, reason: str) -> None:
-        if self.record is not None:
-            self.record["close_reason"] = reason
+        self.reason = reason
 
     def closed(self) -> None:
-        from optout_audit.report import build_reports
-        from optout_audit.app.run import AUDIT_FILE, _finish_record
+        from optout_audit.app.run import RunInterrupted
 
-        if self.record is None or self.run_dir is None:
+        if self.run is None:
             return
-        if not (self.run_dir / AUDIT_FILE).exists():
-            (self.run_dir / AUDIT_FILE).touch()  # a job without any item still leaves a readable run
-        build_reports(self.run_dir)
-        _finish_record(self.record, self.run_dir)
+        try:
+            self.run.finish(stopped_by=None if self.reason in (None, "finished") else self.reason)
+        except RunInterrupted as exc:  # recorded in run.json; the job's log says so
+            logger.warning("%s", exc)

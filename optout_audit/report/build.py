@@ -103,6 +103,17 @@ def build_reports(
     signals = per_signal(totals.signal_counts(), totals.sites["ok"])
     write_csv(paths["signals.csv"], signals, SIGNAL_COLUMNS)
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    summary = per_metric(totals.site_counts(), unreadable_lines=totals.unreadable, generated_at=stamp)
+    summary = per_metric(totals.site_counts(), unreadable_lines=totals.unreadable, generated_at=stamp,
+                         run=_run_record(run_dir))
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
     return paths
+
+
+def _run_record(run_dir: Path) -> dict:
+    import json
+
+    try:
+        record = json.loads((run_dir / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}

@@ -52,7 +52,7 @@ def read_run_info(run_dir: Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     try:
         info = json.loads((run_dir / RUN_FILE).read_text("utf-8"))
-        state = "finished" if info.get("finished_at") else "incomplete"
+        state = info.get("state") or ("finished" if info.get("finished_at") else "incomplete")
     except (OSError, ValueError):
         info, state = _from_audit(run_dir / AUDIT_FILE), "no run.json"
     if not isinstance(info, dict):

@@ -38,14 +38,20 @@ def count_sites(sites: pd.DataFrame) -> pd.Series:
     ).astype("int64")
 
 
-def per_metric(counts: pd.Series, *, unreadable_lines: int, generated_at: str) -> pd.DataFrame:
-    """Return one row per headline figure: metric, value (as text)."""
+def per_metric(counts: pd.Series, *, unreadable_lines: int, generated_at: str, run: dict | None = None) -> pd.DataFrame:
+    """Return one row per headline figure: metric, value (as text). ``run``: the run's run.json."""
+    run = run or {}
+    state = run.get("state")
+    complete = "true" if state == "finished" else "false" if state in ("interrupted", "running") else ""
+    duplicates = run.get("duplicate_lines")
     share = round(float(counts["reserves_yes"] / counts["ok"]), 6) if counts["ok"] else ""
     values = [
         *counts.drop(list(_FLAGS)).items(),
         ("share_reserving", share),
         *counts[list(_FLAGS)].items(),
         ("unreadable_lines", unreadable_lines),
+        ("duplicate_lines", "" if duplicates is None else duplicates),
+        ("complete", complete),
         ("agent_list", AGENT_LIST_VERSION),
         ("generated_at", generated_at),
     ]

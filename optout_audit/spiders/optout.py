@@ -19,7 +19,6 @@ detection (README "Performance"), and a site's documents never need them.
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from twisted.python.failure import Failure
 from optout_audit.agents import ai_agents, training_agents
 from optout_audit.app.inputs import InvalidLine, Target, read_targets
 from optout_audit.detect.body import ROBOTS_MAX_BYTES
+from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.downloader.outcomes import CONNECT_FAULTS, fetch_from_failure, fetch_from_response, utc_now
 from optout_audit.items import SiteAudit
 from optout_audit.publicsuffix import registered_domain
@@ -83,7 +83,7 @@ class OptoutSpider(scrapy.Spider):
         self.input_path = Path(input)
         # "K/N": audit only every N-th entry of the deduplicated list, from the K-th (crawl --workers N).
         self.shard = parse_shard(shard)
-        # Sites already audited in an earlier, interrupted run (resume).
+        # Sites (origins, see items.SiteAudit.origin) already audited in an earlier, interrupted run (resume).
         self.skip_hosts: set[str] = set(skip_hosts or ())
         self.agents = ai_agents()
         self.training = frozenset(agent.name for agent in training_agents())
@@ -93,8 +93,7 @@ class OptoutSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_bytes_received, signal=signals.bytes_received)
-        # An auditor reads sites whatever their certificate; one warning per https request is noise.
-        logging.getLogger("scrapy.core.downloader.tls").setLevel(logging.ERROR)
+        quiet_expected_warnings(crawler.settings)
         return spider
 
     def on_bytes_received(self, data: bytes, request: Request, spider: scrapy.Spider) -> None:
@@ -121,7 +120,7 @@ class OptoutSpider(scrapy.Spider):
                 if f"\0line:{entry.line}" not in self.skip_hosts:
                     yield invalid_record(entry.input, entry.line, entry.reason, utc_now())
                 continue
-            if entry.host in self.skip_hosts:
+            if entry.origin in self.skip_hosts:
                 continue
             await self.gate.room(stalled)
             self.gate.opened()
@@ -129,10 +128,11 @@ class OptoutSpider(scrapy.Spider):
 
     def _new_site(self, target: Target) -> SiteState:
         audit = SiteAudit(
-            input=target.input, line=target.line, domain=target.host,
+            input=target.input, line=target.line, domain=target.host, origin=target.origin,
             registered_domain=registered_domain(target.host), url=target.url, started_at=utc_now(),
         )
-        return SiteState(target, SiteRecord(audit, self.agents, self.training), target.url)
+        timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT") if hasattr(self, "crawler") else None
+        return SiteState(target, SiteRecord(audit, self.agents, self.training, timeout), target.url)
 
     # -- robots.txt ------------------------------------------------------------------------------
 
@@ -164,6 +164,8 @@ class OptoutSpider(scrapy.Spider):
     @_keeps_the_site
     async def on_robots_failure(self, failure: Failure):
         state: SiteState = failure.request.cb_kwargs["state"]  # errbacks get no cb_kwargs
+        if self._stopping():
+            return self._abandon(state)
         fetch = fetch_from_failure(failure.request.url, failure)
         if not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
             # A bare domain: https could not connect, try http.
@@ -184,12 +186,22 @@ class OptoutSpider(scrapy.Spider):
             try:
                 response = await engine.download_async(request)
             except Exception:  # noqa: BLE001 - every download failure is recorded as the step's fetch
+                if self._stopping():
+                    return self._abandon(state)
                 record.read_document(step, fetch_from_failure(request.url, Failure()))
             else:
                 fetch = fetch_from_response(response.request.url, response)
                 record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
         self._close_site(state)
         return record.finish(utc_now())
+
+    def _stopping(self) -> bool:
+        """Whether the crawl is shutting down (a signal, or the engine closing the spider)."""
+        return not self.crawler.crawling
+
+    def _abandon(self, state: SiteState) -> None:
+        """A site cut short by the shutdown gets no record: a resumed run audits it whole."""
+        self._close_site(state)
 
     def _close_site(self, state: SiteState) -> None:
         if not state.finished:
