@@ -366,7 +366,10 @@ def _check_reports(run_dir: Path, problems: list[Problem]) -> None:
     generated_at = _generated_at(run_dir)
     scratch = Path(tempfile.mkdtemp(prefix="optout-verify-"))
     try:
-        shutil.copyfile(run_dir / "audit.jsonl", scratch / "audit.jsonl")
+        # the report stage reads the run's record too (summary.csv says whether the run is complete)
+        for name in ("audit.jsonl", "run.json"):
+            if (run_dir / name).is_file():
+                shutil.copyfile(run_dir / name, scratch / name)
         try:
             built = build_reports(scratch, generated_at=generated_at, workers=1)
         except Exception as exc:  # noqa: BLE001 - a damaged audit.jsonl may not even build
