@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
+    report.add_argument("--from-archive", action="store_true",
+                        help="rebuild audit.jsonl and the reports from the run's archived bytes (no network), into --out")
+    report.add_argument("--out", type=Path, metavar="DIR", help="with --from-archive: where (default RUN_DIR-from-archive/)")
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
@@ -132,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "crawl":
             return _crawl(args)
+        if args.command == "report" and args.from_archive:
+            from optout_audit.archive.cli import from_archive_command
+
+            return from_archive_command(args)
         if args.command == "report":
             return _report(args.run_dir)
         if args.command == "demo":

@@ -26,7 +26,7 @@ class StoredResponse:
     uri: str
     status: int
     headers: list[tuple[str, str]]  # as received, in order (Latin-1 decoded)
-    body: bytes  # content-decoded, as the detectors read it
+    body: bytes  # content-decoded, as the detectors read it (or as served, when asked)
     truncated: str  # WARC-Truncated ("" when whole)
 
     def header(self, name: str) -> str | None:
@@ -50,8 +50,11 @@ class ArchiveReader:
     def __contains__(self, record_id: str) -> bool:
         return record_id in self.where
 
-    def response(self, record_id: str) -> StoredResponse | None:
-        """The archived response, or None when the run has no such record."""
+    def response(self, record_id: str, as_served: bool = False) -> StoredResponse | None:
+        """The archived response, or None when the run has no such record.
+
+        ``body`` is content-decoded, or with ``as_served`` the bytes exactly as stored.
+        """
         found = self.where.get(record_id)
         if found is None:
             return None
@@ -63,7 +66,7 @@ class ArchiveReader:
         data = zlib.decompress(handle.read(length), zlib.MAX_WBITS + 16)
         record = next(iter(ArchiveIterator(io.BytesIO(data))))
         http = record.http_headers
-        body = record.content_stream().read()
+        body = record.raw_stream.read() if as_served else record.content_stream().read()
         return StoredResponse(
             record_id=record_id,
             uri=record.rec_headers.get_header("WARC-Target-URI") or "",
