@@ -113,3 +113,35 @@ def test_filter_usage_errors(run_dir, tmp_path):
     assert completed.returncode == 2 and "URL list not found" in completed.stderr
     completed = optout_audit("filter", str(run_dir), str(tmp_path / "missing.txt"))
     assert completed.returncode == 2 and "--agent" in completed.stderr
+
+
+def test_the_prefix_index_decides_as_robots_txt_does():
+    """AgentRules (filter's fast path) against RobotsTxt.decide on the robots.txt corpus."""
+    import random
+    from pathlib import Path
+
+    from optout_audit.archive.matcher import UNNAMED, AgentRules
+    from optout_audit.detect.robots import RobotsTxt, path_of
+
+    rng = random.Random(7)
+    files = sorted(Path(__file__).parent.joinpath("fixtures", "robots").rglob("*.robots.txt"))
+    assert len(files) > 100
+    checked = disallowed = 0
+    for path in files:
+        robots = RobotsTxt.parse(path.read_bytes())
+        patterns = [rule.pattern.decode("latin-1") for group in robots.groups for rule in group.rules]
+        urls = ["/", "/index.html", "/a/b?c=d", "/search", "/%E2%82%AC/x"]
+        for pattern in rng.sample(patterns, min(25, len(patterns))):
+            literal = pattern.replace("*", "x").rstrip("$")
+            urls += [literal, literal + "/more.html", literal[:-1], "/x" + literal]
+        for agent in ("GPTBot", "CCBot", "Googlebot", "optout-audit", UNNAMED):
+            view = AgentRules(robots, agent)
+            for url in urls:
+                target = path_of("https://x.test" + (url if url.startswith("/") else "/" + url))
+                decision = robots.decide(target, "*" if agent == UNNAMED else agent)
+                rule = view.disallowed_by(target)
+                assert (rule is None) == decision.allowed, (path.name, agent, url)
+                assert rule is None or rule is decision.rule
+                checked += 1
+                disallowed += rule is not None
+    assert checked > 20_000 and disallowed > 2_000

@@ -30,10 +30,11 @@ from urllib.parse import urlsplit
 import msgspec
 
 from optout_audit.agents import purpose_of
+from optout_audit.archive.matcher import UNNAMED, AgentRules
 from optout_audit.archive.reader import ArchiveReader
 from optout_audit.detect.body import read_robots_body
-from optout_audit.detect.preferences import parse_content_signal, parse_content_usage, parse_robots_content_usage
-from optout_audit.detect.robots import RobotsTxt, _escape_pattern, _matches, path_of
+from optout_audit.detect.preferences import parse_content_usage
+from optout_audit.detect.robots import RobotsTxt, path_of
 from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep, tdm_value
 
 __all__ = ["PERMISSION_COLUMNS", "Permission", "RunEvidence", "open_run", "write_permissions"]
@@ -41,8 +42,7 @@ __all__ = ["PERMISSION_COLUMNS", "Permission", "RunEvidence", "open_run", "write
 PERMISSION_COLUMNS = ("url", "agent", "allowed", "signal", "rule", "record_id")
 #: Fetch statuses after which a document said what it says (ok), or is known to say nothing.
 _READ = frozenset({"ok", "missing", "invalid"})
-#: The pseudo-agent of ``--purpose``: the crawler no group names (it gets the ``*`` group).
-_UNNAMED = "\0unnamed"
+_EMPTY_ROBOTS = RobotsTxt.parse(b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,7 @@ class Permission:
 class _Fetch(msgspec.Struct, gc=False):
     status: str = "skipped"
     warc_record_id: str = ""
+    sha256: str = ""
 
 
 class _Page(msgspec.Struct, gc=False):
@@ -106,6 +107,10 @@ class RunEvidence:
                     self.sites.setdefault(site.domain, site)
         self.reader = ArchiveReader(self.run_dir)
         self._rules: dict[str, _Rules] = {}
+        # Parsed documents by content, and each as one agent reads it: sites serving the same
+        # robots.txt (a CMS's default) share one parse.
+        self._parsed: dict[tuple[str, str, str], object] = {}
+        self._views: dict[tuple[int, str], AgentRules] = {}
         self._by_purpose: dict[str, list[str]] = {}
         for name, agent_purpose in purpose_of().items():
             self._by_purpose.setdefault(agent_purpose, []).append(name)
@@ -132,8 +137,8 @@ class RunEvidence:
         rules = self._rules.get(host) or self._read(site)
         wanted = purpose or (self.purpose(agent) if agent else "training")
         training = wanted == "training"
-        agents = [agent] if agent else [_UNNAMED, *(name for name in self._by_purpose.get(wanted, ())
-                                                   if rules.robots and rules.robots.is_named(name))]
+        agents = [agent] if agent else [UNNAMED, *(name for name in self._by_purpose.get(wanted, ())
+                                                  if rules.robots and rules.robots.is_named(name))]
         path = path_of(url)
         unknown: list[Permission] = []
 
@@ -143,18 +148,17 @@ class RunEvidence:
                                       robots_id))
         else:
             for name in agents:
-                decision = rules.robots.decide(path, name)
-                if not decision.allowed:
-                    who = "" if name == _UNNAMED else f" for {name}"
-                    return Permission("false", "robots.txt", f"{decision.rule.raw} (line {decision.rule.line}){who}",
-                                      robots_id)
+                rule = self._view(rules.robots, name).disallowed_by(path)
+                if rule is not None:
+                    who = "" if name == UNNAMED else f" for {name}"
+                    return Permission("false", "robots.txt", f"{rule.raw} (line {rule.line}){who}", robots_id)
         if training:
             found = self._training_reservation(site, rules, path, agents, unknown)
             if found is not None:
                 return found
         if unknown:
             return unknown[0]
-        if training and _page_url(site, url) is False:
+        if training and not (path == b"/" and _status(site.home) == "ok"):  # not the page whose head was read
             return Permission("unknown", "page",
                               "this URL's own headers and meta tags were not read (the audit reads the home page only)")
         return Permission("true", "robots.txt", "allowed" if rules.robots else "no robots.txt", robots_id)
@@ -173,16 +177,25 @@ class RunEvidence:
         robots_id = site.robots.warc_record_id if site.robots else ""
         if rules.robots is not None:
             for name in agents:
-                for reason, signal in (_content_usage(rules.robots, name, path), _content_signal(rules.robots, name),
-                                       _disallow_ai_training(rules.robots, name, path)):
-                    if reason:
-                        return Permission("false", signal, reason, robots_id)
+                view = self._view(rules.robots, name)
+                line = view.content_usage_no(path)
+                if line is not None:
+                    return Permission("false", "content-usage", f"Content-Usage: {line.value} (line {line.line})",
+                                      robots_id)
+                line = view.content_signal_no
+                if line is not None:
+                    return Permission("false", "content-signal", f"Content-Signal: {line.value} (line {line.line})",
+                                      robots_id)
+                line = view.disallow_ai_training_for(path)
+                if line is not None:
+                    return Permission("false", "disallow-ai-training",
+                                      f"DisallowAITraining: {line.value} (line {line.line})", robots_id)
         aitxt_id = site.aitxt.warc_record_id if site.aitxt else ""
         if rules.aitxt is not None:
             for name in agents:
-                decision = rules.aitxt.decide(path, name)
-                if not decision.allowed:
-                    return Permission("false", "ai.txt", f"{decision.rule.raw} (line {decision.rule.line})", aitxt_id)
+                rule = self._view(rules.aitxt, name).disallowed_by(path)
+                if rule is not None:
+                    return Permission("false", "ai.txt", f"{rule.raw} (line {rule.line})", aitxt_id)
         elif _status(site.aitxt) not in _READ:
             unknown.append(Permission("unknown", "ai.txt", f"ai.txt could not be read ({_status(site.aitxt)})", aitxt_id))
         home_id = site.home.warc_record_id if site.home else ""
@@ -203,23 +216,45 @@ class RunEvidence:
 
     def _read(self, site: _Site) -> _Rules:
         robots = None
-        if site.robots is not None and site.robots.warc_record_id and site.robots.status in ("ok", "invalid",
-                                                                                            "too_large"):
-            stored = self._body(site.robots.warc_record_id)
-            if stored is not None:
-                robots = RobotsTxt.parse(read_robots_body(stored[0], bool(stored[1])).text)
-        elif _status(site.robots) == "missing":
-            robots = RobotsTxt.parse(b"")  # 4xx: no robots.txt, nothing disallowed
-        tdmrep = None
-        if site.tdmrep is not None and site.tdmrep.warc_record_id and site.tdmrep.status in ("ok", "invalid"):
-            stored = self._body(site.tdmrep.warc_record_id)
-            tdmrep = parse_tdmrep(stored[0]) if stored is not None else None
-        aitxt = None
-        if site.aitxt is not None and site.aitxt.warc_record_id and site.aitxt.status == "ok":
-            stored = self._body(site.aitxt.warc_record_id)
-            aitxt = RobotsTxt.parse(stored[0]) if stored is not None else None
+        fetch = site.robots
+        if fetch is not None and fetch.warc_record_id and fetch.status in ("ok", "invalid", "too_large"):
+            robots = self._document("robots", fetch)
+        elif _status(fetch) == "missing":
+            robots = _EMPTY_ROBOTS  # 4xx: no robots.txt, nothing disallowed
+        fetch = site.tdmrep
+        tdmrep = (self._document("tdmrep", fetch)
+                  if fetch is not None and fetch.warc_record_id and fetch.status in ("ok", "invalid") else None)
+        fetch = site.aitxt
+        aitxt = (self._document("aitxt", fetch)
+                 if fetch is not None and fetch.warc_record_id and fetch.status == "ok" else None)
         rules = self._rules[site.domain] = _Rules(site, robots, tdmrep, aitxt)
         return rules
+
+    def _document(self, kind: str, fetch: _Fetch):
+        """The archived document parsed (None: unreadable), once per distinct content and outcome."""
+        key = (kind, fetch.sha256, fetch.status)
+        if fetch.sha256 and key in self._parsed:
+            return self._parsed[key]
+        stored = self._body(fetch.warc_record_id)
+        if stored is None:
+            return None
+        body, truncated = stored
+        if kind == "robots":
+            parsed = RobotsTxt.parse(read_robots_body(body, bool(truncated)).text)
+        elif kind == "tdmrep":
+            parsed = parse_tdmrep(body)
+        else:
+            parsed = RobotsTxt.parse(body)
+        if fetch.sha256:
+            self._parsed[key] = parsed
+        return parsed
+
+    def _view(self, robots: RobotsTxt, agent: str) -> AgentRules:
+        key = (id(robots), agent)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = AgentRules(robots, agent)
+        return view
 
     def _body(self, record_id: str) -> tuple[bytes, str] | None:
         try:
@@ -234,49 +269,6 @@ class RunEvidence:
 
 def _status(fetch: _Fetch | None) -> str:
     return fetch.status if fetch is not None else "skipped"
-
-
-def _page_url(site: _Site, url: str) -> bool:
-    """Is ``url`` the home page whose headers and meta tags the run read?"""
-    return path_of(url) == b"/" and _status(site.home) == "ok"
-
-
-def _path_matches(pattern: str, path: bytes) -> bool:
-    return _matches(_escape_pattern(pattern.encode("utf-8", "replace")), path)
-
-
-def _lines(robots: RobotsTxt, agent: str, key: str):
-    name = "" if agent == _UNNAMED else agent
-    return [line for _group, line in robots.lines(key) if _group is None] + robots.lines_for(name or "*", key)
-
-
-def _content_usage(robots: RobotsTxt, agent: str, path: bytes) -> tuple[str, str]:
-    best = None
-    for line in _lines(robots, agent, "content-usage"):
-        where, usage = parse_robots_content_usage(line.value)
-        if not usage.valid or usage.train_ai is None:
-            continue
-        if where is None or _path_matches(where, path):
-            length = len(where or "")
-            if best is None or length >= best[0]:
-                best = (length, usage.train_ai, line)
-    if best is not None and best[1] == "n":
-        return f"Content-Usage: {best[2].value} (line {best[2].line})", "content-usage"
-    return "", ""
-
-
-def _content_signal(robots: RobotsTxt, agent: str) -> tuple[str, str]:
-    for line in _lines(robots, agent, "content-signal"):
-        if parse_content_signal(line.value).ai_train == "no":
-            return f"Content-Signal: {line.value} (line {line.line})", "content-signal"
-    return "", ""
-
-
-def _disallow_ai_training(robots: RobotsTxt, agent: str, path: bytes) -> tuple[str, str]:
-    for line in _lines(robots, agent, "disallowaitraining"):
-        if line.value.strip() and _path_matches(line.value.strip(), path):
-            return f"DisallowAITraining: {line.value} (line {line.line})", "disallow-ai-training"
-    return "", ""
 
 
 def open_run(run_dir: str | Path) -> RunEvidence:
