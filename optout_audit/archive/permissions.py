@@ -23,6 +23,7 @@ source that could have said ``false`` was not read; else ``true``.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -122,15 +123,18 @@ class RunEvidence:
 
     def allowed(self, url: str, agent: str | None = None, purpose: str | None = None) -> Permission:
         """May ``agent`` (or any crawler for ``purpose``) use ``url``? See the module docstring."""
-        try:
-            parts = urlsplit(url.strip())
-            host = (parts.hostname or "").rstrip(".")
-            if host and not host.isascii():
-                host = host.encode("idna").decode("ascii")
-        except (ValueError, UnicodeError):
-            return Permission("unknown", "input", "not a URL")
-        if parts.scheme not in ("http", "https") or not host:
-            return Permission("unknown", "input", "not an http(s) URL")
+        url = url.strip()
+        host = _plain_host(url)
+        if host is None:
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").rstrip(".")
+                if host and not host.isascii():
+                    host = host.encode("idna").decode("ascii")
+            except (ValueError, UnicodeError):
+                return Permission("unknown", "input", "not a URL")
+            if parts.scheme not in ("http", "https") or not host:
+                return Permission("unknown", "input", "not an http(s) URL")
         site = self.sites.get(host)
         if site is None:
             return Permission("unknown", "run", f"{host} was not audited in this run")
@@ -269,6 +273,15 @@ class RunEvidence:
 
 def _status(fetch: _Fetch | None) -> str:
     return fetch.status if fetch is not None else "skipped"
+
+
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?::[0-9]*)?(?=[/?#]|$)", re.IGNORECASE)
+
+
+def _plain_host(url: str) -> str | None:
+    """The host of a plain http(s) URL (ASCII, no user info), lower-case; None: ask urlsplit."""
+    found = _PLAIN_HOST.match(url)
+    return found.group(1).lower().rstrip(".") if found else None
 
 
 def open_run(run_dir: str | Path) -> RunEvidence:

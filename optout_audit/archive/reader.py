@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,12 +41,22 @@ class ArchiveReader:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = Path(run_dir)
         self.where: dict[str, tuple[str, int, int]] = {}
+        self._files: dict[str, object] = {}
         path = self.run_dir / EVIDENCE_FILE
         if path.is_file():
             with path.open(newline="", encoding="utf-8") as handle:
-                for row in csv.DictReader(handle):
-                    self.where[row["record_id"]] = (row["warc_file"], int(row["offset"]), int(row["length"]))
-        self._files: dict[str, object] = {}
+                rows = csv.reader(handle)
+                header = next(rows, [])
+                try:
+                    record, name, offset, length = (header.index(c) for c in ("record_id", "warc_file", "offset", "length"))
+                except ValueError:
+                    return
+                where = self.where
+                for row in rows:
+                    try:
+                        where[row[record]] = (sys.intern(row[name]), int(row[offset]), int(row[length]))
+                    except (IndexError, ValueError):
+                        continue  # a damaged row: its record cannot be found (verify names it)
 
     def __contains__(self, record_id: str) -> bool:
         return record_id in self.where
