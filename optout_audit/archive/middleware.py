@@ -64,7 +64,8 @@ class ArchiveMiddleware:
         whole = settings.getbool("OPTOUT_ARCHIVE_WHOLE_PAGES", False)
         home_bytes = None if whole else settings.getint("OPTOUT_ARCHIVE_HOME_BYTES", DEFAULT_HOME_BYTES)
         middleware = cls(Path(directory), settings.getint("OPTOUT_ARCHIVE_MAX_BYTES", 1 << 30), home_bytes, crawler)
-        crawler.signals.connect(middleware.close, signal=signals.engine_stopped)
+        # spider_closed: before the run is finished (a scheduled run finishes at feed_exporter_closed)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
 
     def _open(self) -> WarcArchive:
