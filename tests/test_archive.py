@@ -184,3 +184,17 @@ def test_a_home_page_beyond_the_limit_is_cut_and_marked(tmp_path):
     assert response[0].rec_headers.get_header("WARC-Truncated") == "length"
     row = (tmp_path / (archive.name + ".evidence.csv")).read_text().splitlines()[1].split(",")
     assert row[7:9] == ["5012", "length"]
+
+
+def test_two_workers_archive_into_one_run_that_verifies(tmp_path):
+    from crawling import optout_audit
+
+    with running_farm(SITES) as farm:
+        result = crawl(farm, [f"https://{host}/" for host in HOSTS], tmp_path / "run", "--workers", "2")
+    files = sorted((result.run_dir / "archive").glob("*.warc.gz"))
+    assert len(files) == 2  # one per crawler process, side by side
+    rows = _evidence(result.run_dir)
+    assert {row["warc_file"] for row in rows} == {path.name for path in files}
+    assert result.records["repeat.test"]["home"]["warc_record_id"] in {row["record_id"] for row in rows}
+    completed = optout_audit("verify", str(result.run_dir))
+    assert completed.returncode == 0, completed.stdout
