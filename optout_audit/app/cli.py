@@ -25,6 +25,7 @@ from pathlib import Path
 
 from optout_audit import __version__
 from optout_audit.app.errors import UsageError
+from optout_audit.app.terminal import printable
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return history_cli.COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except RunInterrupted as exc:
         print(f"optout-audit: {exc}; the reports in {exc.run_dir}/ are partial (summary.csv complete=false)",
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optout-audit: continue it with: {exc.command}", file=sys.stderr)
         return exc.exit_code
     except RunFailed as exc:
-        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_USAGE
 
@@ -245,7 +246,7 @@ def _print_summary(run_dir: Path) -> None:
     if summary.is_file():
         for line in summary.read_text("utf-8").splitlines()[1:]:
             metric, _, value = line.partition(",")
-            print(f"  {metric:<24} {value}")
+            print(f"  {metric:<24} {printable(value)}")
 
 
 def entry() -> int:

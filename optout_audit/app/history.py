@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from optout_audit.app.errors import UsageError
+from optout_audit.app.terminal import printable
 
 __all__ = ["COMMANDS"]
 
@@ -41,7 +42,7 @@ def runs(args: argparse.Namespace) -> int:
     if not found:
         print(f"no runs in {args.dir}/ (a run folder holds run.json or audit.jsonl)")
         return 0
-    print(run_records(found).pipe(run_table).pipe(format_table))
+    print("\n".join(printable(line) for line in run_records(found).pipe(run_table).pipe(format_table).splitlines()))
     return 0
 
 
@@ -53,7 +54,7 @@ def diff(args: argparse.Namespace) -> int:
     result = diff_runs(old, new, out)
     print(f"changes from {old} to {new} written to {result.path}")
     for line in result.summary:
-        print(f"  {line}")
+        print(f"  {printable(line)}")
     return 0
 
 

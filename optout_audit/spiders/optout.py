@@ -18,6 +18,7 @@ detection (README "Performance"), and a site's documents never need them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,7 @@ class OptoutSpider(scrapy.Spider):
         self.agents = ai_agents()
         self.training = frozenset(agent.name for agent in training_agents())
         self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.spiders.feeding)
+        self.in_flight = 0  # our requests handed to Scrapy and not yet answered
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -111,7 +113,7 @@ class OptoutSpider(scrapy.Spider):
         self.gate.limit = open_site_limit(concurrency)
 
         def stalled() -> bool:
-            return len(engine.downloader.active) < max(1, concurrency // 2)
+            return self.in_flight < max(1, concurrency // 2)
 
         for index, entry in enumerate(read_targets(self.input_path)):
             if self.shard and index % self.shard[1] != self.shard[0]:
@@ -124,6 +126,7 @@ class OptoutSpider(scrapy.Spider):
                 continue
             await self.gate.room(stalled)
             self.gate.opened()
+            self.in_flight += 1
             engine.crawl(self._robots_request(self._new_site(entry)))
 
     def _new_site(self, target: Target) -> SiteState:
@@ -157,6 +160,7 @@ class OptoutSpider(scrapy.Spider):
 
     @_keeps_the_site
     async def on_robots(self, response: Response, state: SiteState):
+        self.in_flight -= 1
         fetch = fetch_from_response(response.request.url, response)
         state.record.read_robots(fetch, response.body, "download_stopped" in response.flags)
         return await self._after_robots(state)
@@ -164,6 +168,7 @@ class OptoutSpider(scrapy.Spider):
     @_keeps_the_site
     async def on_robots_failure(self, failure: Failure):
         state: SiteState = failure.request.cb_kwargs["state"]  # errbacks get no cb_kwargs
+        self.in_flight -= 1
         if self._stopping():
             return self._abandon(state)
         fetch = fetch_from_failure(failure.request.url, failure)
@@ -171,27 +176,34 @@ class OptoutSpider(scrapy.Spider):
             # A bare domain: https could not connect, try http.
             state.root = "http://" + state.root[len("https://"):]
             state.record.audit.url = state.root
+            self.in_flight += 1
             return self._robots_request(state)
         state.record.read_robots(fetch)
         return await self._after_robots(state)
 
     async def _after_robots(self, state: SiteState) -> SiteAudit:
         record = state.record
-        if record.audit.crawl_delay:
-            self._honour_crawl_delay(state.target.host, record.audit.crawl_delay)
+        # The site's documents are fetched here one after another: its Crawl-delay for us is a pause
+        # before each (capped: a site asking for more still gets audited, just this slowly).
+        delay = min(record.audit.crawl_delay or 0.0, MAX_CRAWL_DELAY)
         steps = record.documents_to_fetch()
         engine = self.crawler.engine
         for number, step in enumerate(steps, start=1):
+            if delay:
+                await asyncio.sleep(delay)
             request = self._document_request(state, step, last=number == len(steps))
+            self.in_flight += 1
             try:
                 response = await engine.download_async(request)
             except Exception:  # noqa: BLE001 - every download failure is recorded as the step's fetch
+                self.in_flight -= 1
                 if self._stopping():
                     return self._abandon(state)
                 record.read_document(step, fetch_from_failure(request.url, Failure()))
-            else:
-                fetch = fetch_from_response(response.request.url, response)
-                record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
+                continue
+            self.in_flight -= 1
+            fetch = fetch_from_response(response.request.url, response)
+            record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
         self._close_site(state)
         return record.finish(utc_now())
 
@@ -207,13 +219,6 @@ class OptoutSpider(scrapy.Spider):
         if not state.finished:
             state.finished = True
             self.gate.closed()
-
-    def _honour_crawl_delay(self, host: str, delay: float) -> None:
-        """Space this site's remaining requests as its robots.txt asks of us (capped)."""
-        slot = self.crawler.engine.downloader.slots.get(host)
-        if slot is not None:
-            slot.delay = min(delay, MAX_CRAWL_DELAY)
-            slot.randomize_delay = False
 
     def _document_request(self, state: SiteState, step: str, last: bool) -> Request:
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
