@@ -115,6 +115,7 @@ class SiteAudit:
     tdmrep_evidence: dict[str, Any] = field(default_factory=dict)
     aitxt_evidence: dict[str, Any] = field(default_factory=dict)
     verdict: dict[str, Any] = field(default_factory=dict)  # detect.verdict.DomainVerdict as dict
+    conflicts: list[dict[str, Any]] = field(default_factory=list)  # detect.conflicts.Conflict as dicts
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,6 +22,7 @@ from optout_audit import PRODUCT_TOKEN
 from optout_audit.agents import Agent
 from optout_audit.detect.aitxt import AiTxt, parse_aitxt
 from optout_audit.detect.body import read_robots_body
+from optout_audit.detect.conflicts import find_conflicts
 from optout_audit.detect.headers import HeaderSignals, parse_headers
 from optout_audit.detect.html import HtmlSignals, parse_html_head
 from optout_audit.detect.robots import AgentVerdict, RobotsTxt
@@ -87,6 +88,7 @@ class SiteRecord:
         self.agents = agents
         self.training = training
         self.robots: RobotsTxt | None = None
+        self.robots_text: bytes | None = None  # the body parsed, for the parsers compared in conflicts
         self.headers: HeaderSignals | None = None
         self.html: HtmlSignals | None = None
         self.tdmrep: TdmrepFile | None = None
@@ -100,6 +102,7 @@ class SiteRecord:
             read = read_robots_body(body, cut)
             fetch.status, fetch.fault = read.status, read.fault
             self.robots = RobotsTxt.parse(read.text)
+            self.robots_text = read.text
         audit = self.audit
         audit.robots = fetch
         self.rules_known = robots_rules_known(fetch.status, self.robots is not None)
@@ -180,6 +183,9 @@ class SiteRecord:
         )
         audit.page = _page_signals(self.headers, self.html, verdict)
         audit.verdict = jsonable(asdict(verdict))
+        found = find_conflicts(self.robots, self.agents, robots_text=self.robots_text, rules_known=self.rules_known,
+                               headers=self.headers, html=self.html, tdmrep=self.tdmrep, aitxt=self.aitxt)
+        audit.conflicts = [conflict.to_dict() for conflict in found]
         audit.finished_at = finished_at
         return audit
 

@@ -126,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     permissions.add_argument("--purpose", choices=("training", "search", "user-triggered", "other"),
                              help="a purpose class instead of (or for) an agent, e.g. training")
     permissions.add_argument("--out", type=Path, default=Path("permissions.csv"), help="default ./permissions.csv")
+
+    check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
+    check.add_argument("site", metavar="SITE", help="a domain or URL")
+    check.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
+    check.add_argument("--goal", choices=["block-training", "block-ai", "allow-search-only"], default="block-training",
+                       help="what the site's signals should say (default block-training)")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.add_argument("--timeout", type=_positive(float), default=10.0, help="seconds per request (default 10)")
     return parser
 
 
@@ -152,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             from optout_audit.archive.cli import filter_command
 
             return filter_command(args)
+        if args.command == "check":
+            from optout_audit.app.check import check
+
+            return check(args)
         if args.command in ("runs", "diff", "history"):
             from optout_audit.app import history as history_cli
 

@@ -371,7 +371,7 @@ def _check_reports(run_dir: Path, problems: list[Problem]) -> None:
             if (run_dir / name).is_file():
                 shutil.copyfile(run_dir / name, scratch / name)
         try:
-            built = build_reports(scratch, generated_at=generated_at, workers=1)
+            built = build_reports(scratch, generated_at=generated_at)
         except Exception as exc:  # noqa: BLE001 - a damaged audit.jsonl may not even build
             problems.append(Problem("audit.jsonl", "", f"the reports cannot be rebuilt from it ({exc})"))
             return
