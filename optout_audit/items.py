@@ -47,6 +47,10 @@ class Fetch:
     # Re-audits with --cache (optout_audit/downloader/cachepolicy.py): True = the server answered 304 and the stored
     # document was read; False = fetched anew; None = no cache, or no document (a failure).
     unchanged: bool | None = None
+    # The evidence archive (optout_audit/archive/): the WARC-Record-ID of the document's response record
+    # (its last hop) and the SHA-256 (hex) of its body as received; "" when nothing was archived.
+    warc_record_id: str = ""
+    sha256: str = ""
 
 
 @dataclass(slots=True)

@@ -73,6 +73,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Re-audits (crawl --cache DIR): Scrapy's HTTP cache, always revalidated, never hiding a failure.
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "optout_audit.downloader.cachepolicy.AuditCacheMiddleware": 900,
+    # The evidence archive: above the cache, redirects and decompression, it sees every hop as served.
+    "optout_audit.archive.middleware.ArchiveMiddleware": 950,
 }
 # Spider middlewares that only cost time here (README "Performance"): no Referer is ever sent
 # (REFERRER_POLICY), URLs are a host and four fixed paths, there is no depth, and every request's
@@ -119,3 +121,12 @@ FEED_EXPORTERS = {
 # (audit.jsonl, run.json, the reports), as `optout-audit crawl` does; see optout_audit/extensions/scheduled.py.
 OPTOUT_RUNS_DIR = None
 ADDONS = {"optout_audit.extensions.scheduled.ScheduledRun": 0}
+
+# The evidence archive (optout_audit/archive/): WARC files in OPTOUT_ARCHIVE_DIR (the CLI sets RUN_DIR/archive;
+# none set, none written), rotated past OPTOUT_ARCHIVE_MAX_BYTES; a home page kept to OPTOUT_ARCHIVE_HOME_BYTES
+# (what the detectors can read) unless OPTOUT_ARCHIVE_WHOLE_PAGES. `crawl --no-archive` sets OPTOUT_ARCHIVE off.
+OPTOUT_ARCHIVE = True
+OPTOUT_ARCHIVE_DIR = None
+OPTOUT_ARCHIVE_MAX_BYTES = 1024 * 1024 * 1024
+OPTOUT_ARCHIVE_HOME_BYTES = 4 * 1024 * 1024
+OPTOUT_ARCHIVE_WHOLE_PAGES = False

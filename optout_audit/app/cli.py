@@ -105,9 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="send name look-ups to this DNS server (repeatable; default: the system's resolv.conf)")
     crawl.add_argument("--allow-private-networks", action="store_true",
                        help="also connect to loopback, private and link-local addresses (a local mirror)")
+    crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
+    report.add_argument("--from-archive", action="store_true",
+                        help="rebuild audit.jsonl and the reports from the run's archived bytes (no network), into --out")
+    report.add_argument("--out", type=Path, metavar="DIR", help="with --from-archive: where (default RUN_DIR-from-archive/)")
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
@@ -124,6 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
     history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+
+    verify = commands.add_parser("verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    permissions = commands.add_parser("filter", help="per-URL answers from a run's evidence: permissions.csv")
+    permissions.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    permissions.add_argument("urls", type=Path, metavar="URLS_FILE", help="one URL a line")
+    permissions.add_argument("--agent", help="the user-agent token asked about, e.g. GPTBot")
+    permissions.add_argument("--purpose", choices=("training", "search", "user-triggered", "other"),
+                             help="a purpose class instead of (or for) an agent, e.g. training")
+    permissions.add_argument("--out", type=Path, default=Path("permissions.csv"), help="default ./permissions.csv")
 
     check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
     check.add_argument("site", metavar="SITE", help="a domain or URL")
@@ -142,10 +157,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "crawl":
             return _crawl(args)
+        if args.command == "report" and args.from_archive:
+            from optout_audit.archive.cli import from_archive_command
+
+            return from_archive_command(args)
         if args.command == "report":
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "verify":
+            from optout_audit.archive.verify import main as verify_main
+
+            return verify_main(args.run_dir)
+        if args.command == "filter":
+            from optout_audit.archive.cli import filter_command
+
+            return filter_command(args)
         if args.command == "check":
             from optout_audit.app.check import check
 
@@ -184,6 +211,7 @@ def _crawl(args: argparse.Namespace) -> int:
         workers=args.workers,
         dns_servers=tuple(args.dns_server),
         allow_private_networks=args.allow_private_networks,
+        archive=not args.no_archive,
     )
     run = Run.open(options)
     print(f"auditing {run.total_lines:,} input lines into {run.dir}/", file=sys.stderr)

@@ -39,13 +39,14 @@ from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import check_input, count_entries
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
+from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
 
 __all__ = ["CrawlOptions", "Run", "RunFailed", "RunInterrupted", "make_run_folder", "run_crawl", "run_demo"]
 
 #: Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number).
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 #: Settings whose change between a run and its resume would change results (refused).
-RESULT_SETTINGS = ("timeout", "hosts_file_sha256", "extra")
+RESULT_SETTINGS = ("timeout", "hosts_file_sha256", "dns_servers", "allow_private_networks", "extra")
 
 
 @dataclass(slots=True)
@@ -61,6 +62,7 @@ class CrawlOptions:
     workers: int = 1
     dns_servers: tuple[str, ...] = ()  # --dns-server: where look-ups go (none: the system's resolv.conf)
     allow_private_networks: bool = False  # connect to loopback/private/link-local addresses too
+    archive: bool = True  # the evidence archive (optout_audit/archive/): WARC files, evidence.csv, manifest
     #: Scrapy settings of features that change results (recorded in run.json, compared on resume).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -193,6 +195,7 @@ class Run:
                 "cache": str(options.cache.resolve()) if options.cache else None,
                 "dns_servers": list(options.dns_servers),
                 "allow_private_networks": options.allow_private_networks,
+                "archive": options.archive,
                 "extra": dict(sorted(options.extra.items())),
             },
         }
@@ -244,6 +247,8 @@ class Run:
         settings.set("LOG_LEVEL", options.log_level, "cmdline")
         settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
         settings.set("OPTOUT_PROGRESS", progress, "cmdline")
+        settings.set("OPTOUT_ARCHIVE", options.archive, "cmdline")
+        settings.set("OPTOUT_ARCHIVE_DIR", str(self.dir / ARCHIVE_DIR), "cmdline")
         if options.hosts_file:
             settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
         if options.dns_servers:
@@ -314,6 +319,7 @@ class Run:
         from optout_audit.report import build_reports
 
         build_reports(self.dir)
+        finish_archive(self.dir, finished=reason is None)  # evidence.csv; manifest.sha256 when finished
         if reason is not None:
             code = SIGNAL_EXIT.get(self.signal, 1) if self.signal else 1
             raise RunInterrupted(self.dir, reason, records, record["interrupted"]["sites"], code)

@@ -23,6 +23,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 
+from optout_audit.archive.middleware import ARCHIVED_META
 from optout_audit.downloader.cachepolicy import CACHE_META, NOT_MODIFIED_FLAG
 from optout_audit.items import Fetch
 
@@ -171,6 +172,9 @@ def fetch_from_response(url: str, response: Response) -> Fetch:
     # to it and CACHE_META to every request that went through the cache.
     if response.meta.get(CACHE_META):
         fetch.unchanged = NOT_MODIFIED_FLAG in response.flags
+    archived = response.meta.get(ARCHIVED_META)
+    if archived and len(archived) == redirects + 1:  # the last hop came from the network, not the cache
+        fetch.warc_record_id, fetch.sha256 = archived[-1].record_id, archived[-1].sha256
     if response.status == 304:
         # Only a 304 that no stored document stands for gets here (the cache is off, or the server
         # answered an unconditional request with 304): there is no document to read.
