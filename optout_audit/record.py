@@ -293,8 +293,10 @@ def invalid_record(input: str, line: int, reason: str, now: str) -> SiteAudit:
 
 def site_status(robots: Fetch) -> tuple[str, str, str]:
     """(status, fault, error) of a site: what happened to its first contact, the robots.txt fetch."""
-    if robots.http_status is not None or robots.fault == "too_many_redirects" or robots.redirects:
-        return "ok", "", ""  # it answered, even if only with redirects (to a target that failed)
+    if robots.http_status is not None or robots.fault == "too_many_redirects":
+        return "ok", "", ""  # it answered, even if only with redirects
+    if robots.redirects:  # it answered with a redirect whose target failed: the site is up, the row says why
+        return "ok", robots.fault, robots.error
     if robots.status in ("unreachable", "timeout"):
         return robots.status, robots.fault, robots.error
     return "error", robots.fault, robots.error

@@ -100,6 +100,16 @@ class _Replayer:
             response, _cut = replayed
             record.read_document(name, self.fetch(response, stored), _header_pairs(response), response.body,
                                  _charset(response))
+        # The licence files and TDM policy the signals point to, in the order the spider fetched them.
+        licences = iter(data.get("rsl") or [])
+        for kind, _url in record.followups():
+            stored = _stored_fetch(next(licences, None) if kind == "rsl" else data.get(kind))
+            replayed = self.response(kind, stored)
+            if replayed is None:
+                record.read_followup(kind, stored)
+                continue
+            response, _cut = replayed
+            record.read_followup(kind, self.fetch(response, stored), response.body)
         return record.finish(data.get("finished_at") or "")
 
 
