@@ -85,6 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--cache", type=Path, metavar="DIR",
                        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
 
+    crawl.add_argument("--redis", metavar="URL",
+                       help="coordinate a run over many machines through this Redis (see `optout-audit worker`)")
+    crawl.add_argument("--lease", type=_positive(float), metavar="S",
+                       help="with --redis: seconds before a silent worker's sites go to another (default 4 x --timeout)")
+
+    worker = commands.add_parser("worker", help="audit sites of a distributed run (crawl --redis) until it is complete")
+    worker.add_argument("--redis", metavar="URL", help="the run's Redis (default: $OPTOUT_REDIS_URL)")
+    worker.add_argument("--run", metavar="RUN_ID", help="the run to join (default: the last one started)")
+    worker.add_argument("--concurrency", type=_positive(int), default=64, help="requests in flight (default 64)")
+    worker.add_argument("--wait", type=_positive(float), metavar="S",
+                        help="give up after S seconds without a run to join (default: wait)")
+    worker.add_argument("--log-level", type=_log_level, default="WARNING", help="Scrapy log level (default WARNING)")
+
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
 
@@ -113,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "crawl":
             return _crawl(args)
+        if args.command == "worker":
+            from optout_audit.distributed.worker import worker_command
+
+            return worker_command(args)
         if args.command == "report":
             return _report(args.run_dir)
         if args.command == "demo":
@@ -149,12 +166,27 @@ def _crawl(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         cache=args.cache,
         workers=args.workers,
+        redis=_redis_url(args),
+        lease=args.lease,
     )
     run = Run.open(options)
     print(f"auditing {run.total_lines:,} input lines into {run.dir}/", file=sys.stderr)
     _finish(run)
     _print_summary(run.dir)
     return 0
+
+
+def _redis_url(args: argparse.Namespace) -> str | None:
+    """``--redis`` checked (optout_audit.distributed); it cannot be combined with --workers."""
+    if not args.redis:
+        if args.lease:
+            raise UsageError("--lease needs --redis")
+        return None
+    from optout_audit.distributed.connection import check_url
+
+    if args.workers > 1:
+        raise UsageError("--redis and --workers cannot be combined: start more `optout-audit worker` processes")
+    return check_url(args.redis)
 
 
 def _finish(run) -> None:

@@ -59,6 +59,10 @@ class CrawlOptions:
     log_level: str = "WARNING"
     cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
     workers: int = 1
+    #: A distributed run (optout_audit.distributed): its Redis URL, and the lease of a queue entry in
+    #: seconds (None: a few request timeouts).
+    redis: str | None = None
+    lease: float | None = None
     #: Scrapy settings of features that change results (recorded in run.json, compared on resume).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -252,7 +256,11 @@ class Run:
         done = self.done_keys()
         if done:
             print(f"{len(done):,} already audited, {max(self.total_lines - len(done), 0):,} to go", file=sys.stderr)
-        if self.options.workers > 1:
+        if self.options.redis:
+            from optout_audit.distributed.coordinator import crawl_distributed
+
+            self.signal = crawl_distributed(self, done)
+        elif self.options.workers > 1:
             from optout_audit.app.shards import crawl_sharded
 
             self.signal = crawl_sharded(self, done)
@@ -315,6 +323,10 @@ class Run:
             parts += ["--workers", str(self.options.workers)]
         if self.options.hosts_file:
             parts += ["--hosts-file", str(self.options.hosts_file.resolve())]
+        if self.options.redis:
+            from optout_audit.distributed.connection import mask_url
+
+            parts += ["--redis", mask_url(self.options.redis)]
         if self.options.timeout != 20.0:
             parts += ["--timeout", f"{self.options.timeout:g}"]
         return " ".join(parts)
