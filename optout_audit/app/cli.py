@@ -182,11 +182,12 @@ def _redis_url(args: argparse.Namespace) -> str | None:
         if args.lease:
             raise UsageError("--lease needs --redis")
         return None
-    from optout_audit.distributed.connection import check_url
+    from optout_audit.distributed.connection import check_url, first_contact
 
     if args.workers > 1:
         raise UsageError("--redis and --workers cannot be combined: start more `optout-audit worker` processes")
-    return check_url(args.redis)
+    first_contact(check_url(args.redis))  # before the run folder is made
+    return args.redis
 
 
 def _finish(run) -> None:

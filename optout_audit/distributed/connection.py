@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from optout_audit.app.errors import UsageError
 
-__all__ = ["OUTAGE_SECONDS", "PASSWORD_ENV", "async_client", "check_url", "mask_url", "sync_client"]
+__all__ = ["OUTAGE_SECONDS", "PASSWORD_ENV", "async_client", "check_url", "first_contact", "mask_url", "sync_client"]
 
 PASSWORD_ENV = "OPTOUT_REDIS_PASSWORD"
 #: How long a Redis outage (restart, failover, network) is waited out before a command fails.
@@ -59,30 +59,64 @@ def check_url(url: str) -> str:
     return url
 
 
-def _options(url: str) -> dict:
+def _retry(asynchronous: bool, retries: int):
+    """Retries on connection errors, except a refused password or permission: waiting would not help."""
     from redis.backoff import ExponentialBackoff
-    from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
-    from redis.retry import Retry
+    from redis.exceptions import AuthenticationError, AuthorizationError
 
-    # cap 1 s: about OUTAGE_SECONDS of retries in all
-    retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=int(OUTAGE_SECONDS))
-    options = {"retry": retry, "retry_on_error": [ConnectionError, TimeoutError, BusyLoadingError],
+    if asynchronous:
+        from redis.asyncio.retry import Retry
+    else:
+        from redis.retry import Retry
+
+    class OutageRetry(Retry):
+        def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+            def retryable(error: Exception) -> bool:
+                if isinstance(error, (AuthenticationError, AuthorizationError)):
+                    return False
+                return is_retryable is None or is_retryable(error)
+
+            return super().call_with_retry(do, fail, retryable, with_failure_count)
+
+    return OutageRetry(ExponentialBackoff(cap=1.0, base=0.05), retries=retries)
+
+
+def _options(url: str, asynchronous: bool, patient: bool) -> dict:
+    from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+
+    # cap 1 s: about OUTAGE_SECONDS of retries in all; an impatient client (the first contact) tries thrice
+    options = {"retry": _retry(asynchronous, int(OUTAGE_SECONDS) if patient else 2),
+               "retry_on_error": [ConnectionError, TimeoutError, BusyLoadingError],
                "socket_connect_timeout": 10, "health_check_interval": 30, "client_name": "optout-audit"}
     if not urlsplit(url).password and os.environ.get(PASSWORD_ENV):
         options["password"] = os.environ[PASSWORD_ENV]
     return options
 
 
-def sync_client(url: str):
+def sync_client(url: str, *, patient: bool = True):
+    """A client that waits out an outage of up to OUTAGE_SECONDS (``patient=False``: a few tries)."""
     import redis
 
-    return redis.Redis.from_url(check_url(url), **_options(url))
+    return redis.Redis.from_url(check_url(url), **_options(url, False, patient))
 
 
 def async_client(url: str):
     import redis.asyncio
 
-    return redis.asyncio.Redis.from_url(check_url(url), **_options(url))
+    return redis.asyncio.Redis.from_url(check_url(url), **_options(url, True, True))
+
+
+def first_contact(url: str) -> None:
+    """Raise UsageError (one line, password masked) unless Redis answers at ``url``."""
+    import redis
+
+    client = sync_client(url, patient=False)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        raise UsageError(describe_error(exc, url)) from None
+    finally:
+        client.close()
 
 
 def describe_error(exc: BaseException, url: str) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import read_targets
-from optout_audit.distributed.connection import describe_error, mask_url, sync_client
+from optout_audit.distributed.connection import describe_error, first_contact, mask_url, sync_client
 from optout_audit.distributed.keys import (
     CURRENT, RESULTS_GROUP, SITES_GROUP, RunKeys, encode_group, group_targets, iter_batches,
 )
@@ -66,12 +66,12 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
     import redis
 
     url = run.options.redis
+    first_contact(url)
     client = sync_client(url)
     keys = RunKeys(run.record["run_id"])
     lease = lease_of(run.options.timeout, run.options.lease)
     run.record["distributed"] = {"redis": mask_url(url), "lease": lease, "grouped_by": "registered_domain"}
     try:
-        client.ping()
         groups, invalid = group_targets(read_targets(run.options.input))
         entries = sum(len(targets) for _, targets in groups) + len(invalid)
         _publish(client, keys, run, lease)

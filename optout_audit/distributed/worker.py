@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from optout_audit.app.errors import UsageError
-from optout_audit.distributed.connection import describe_error, mask_url, sync_client
+from optout_audit.distributed.connection import describe_error, first_contact, mask_url, sync_client
 from optout_audit.distributed.keys import CURRENT, RunKeys
 
 __all__ = ["URL_ENV", "find_run", "run_worker"]
@@ -67,6 +67,7 @@ def run_worker(url: str, *, run_id: str | None = None, concurrency: int = 64, wa
     from optout_audit.distributed.source import QueueSource
     from optout_audit.spiders.optout import OptoutSpider
 
+    first_contact(url)
     client = sync_client(url)
     joined = find_run(client, url, run_id, wait)
     if joined is None:
