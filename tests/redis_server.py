@@ -46,11 +46,12 @@ class RedisServer:
         self.appendonly = appendonly
         self.tls = tls
         self.process: subprocess.Popen | None = None
+        self.url_suffix = ""  # e.g. "?ssl_ca_certs=..." for TLS
 
     @property
     def url(self) -> str:
         scheme = "rediss" if self.tls else "redis"
-        return f"{scheme}://:{PASSWORD}@127.0.0.1:{self.port}/0"
+        return f"{scheme}://:{PASSWORD}@127.0.0.1:{self.port}/0{self.url_suffix}"
 
     def argv(self) -> list[str]:
         argv = [self.binary, "--bind", "127.0.0.1", "--dir", str(self.directory), "--save", "",
@@ -92,8 +93,7 @@ class RedisServer:
     def client(self):
         import redis
 
-        kwargs = {"ssl_cert_reqs": "none"} if self.tls else {}
-        return redis.Redis.from_url(self.url, **kwargs)
+        return redis.Redis.from_url(self.url)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

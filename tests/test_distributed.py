@@ -87,7 +87,10 @@ class Crawl:
     def pending_of(self, process: subprocess.Popen) -> int:
         """Queue entries the worker process holds (XINFO CONSUMERS of the run's site stream)."""
         client = self.redis.client()
-        run_id = client.get("optout-audit:current").decode()
+        current = client.get("optout-audit:current")
+        if current is None or not client.exists(f"optout-audit:run:{current.decode()}:sites"):
+            return 0  # not seeded yet
+        run_id = current.decode()
         prefix = f"{socket.gethostname()}-{process.pid}-"
         consumers = client.xinfo_consumers(f"optout-audit:run:{run_id}:sites", "workers")
         return sum(c["pending"] for c in consumers if c["name"].decode().startswith(prefix))
@@ -124,11 +127,11 @@ def _check_run(crawl: Crawl, web: SyntheticWeb) -> dict:
     assert sorted(r["input"] for r in records if r["status"] == "invalid_input") == sorted(INVALID)
     with (crawl.run_dir / "domains.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == HOSTS + len(INVALID)
+    assert len(rows) == web.count + len(INVALID)
     assert Counter(row["domain"] for row in rows if row["domain"]) == Counter(set(web.hosts()))
     run = json.loads((crawl.run_dir / "run.json").read_text("utf-8"))
-    assert run["state"] == "finished" and run["sites"] == HOSTS + len(INVALID)
-    assert run["distributed"]["redis"] == f"redis://:***@127.0.0.1:{crawl.redis.port}/0"
+    assert run["state"] == "finished" and run["sites"] == web.count + len(INVALID)
+    assert run["distributed"]["redis"].startswith(f"{crawl.redis.url.split(':')[0]}://:***@127.0.0.1:{crawl.redis.port}/0")
     for path in [*crawl.run_dir.rglob("*"), *crawl.logs]:
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
@@ -146,11 +149,11 @@ def web():
 
 @pytest.fixture
 def setting(tmp_path, web):
-    def make(appendonly: bool = False):
-        redis = RedisServer(tmp_path / "redis", appendonly=appendonly).start()
-        farm_context = running_farm(web, latency=LATENCY, log_requests=False)
+    def make(appendonly: bool = False, tls: dict | None = None, latency=LATENCY, sites: SyntheticWeb = web):
+        redis = RedisServer(tmp_path / "redis", appendonly=appendonly, tls=tls).start()
+        farm_context = running_farm(sites, latency=latency, log_requests=False)
         farm = farm_context.__enter__()
-        crawl = Crawl(tmp_path, farm, redis, web)
+        crawl = Crawl(tmp_path, farm, redis, sites)
         made.append((crawl, farm_context, redis))
         return crawl
 
@@ -213,3 +216,56 @@ def test_redis_restarted_mid_run_loses_nothing(setting, web):
     assert worker.wait(60) == 0, crawl.output()
     _check_run(crawl, web)
     print(f"Redis killed and restarted after {written} records")
+
+
+def test_a_frozen_worker_whose_lease_ran_out_is_kept_once(setting):
+    """A worker stopped (SIGSTOP) past the lease: the others take its sites over; woken up, it
+    finishes them too; each site is still in the run once, the first record kept."""
+    small = SyntheticWeb(400, seed=4, mix=MIX, slow_delay=30)
+    crawl = setting(latency=(100, 250), sites=small)
+    coordinator = crawl.coordinator()
+    frozen = crawl.worker()
+    deadline = time.monotonic() + 60
+    while crawl.pending_of(frozen) == 0:
+        assert time.monotonic() < deadline, crawl.output()
+        time.sleep(0.02)
+    os.kill(frozen.pid, signal.SIGSTOP)
+    held = crawl.pending_of(frozen)
+    try:
+        deadline = time.monotonic() + 60
+        while crawl.pending_of(frozen) > 0:  # taken over by the coordinator's worker (XAUTOCLAIM)
+            assert time.monotonic() < deadline, crawl.output()
+            time.sleep(0.2)
+        time.sleep(2.0)  # the sites it held are audited again meanwhile
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+    assert coordinator.wait(240) == 0, crawl.output()
+    assert frozen.wait(60) == 0, crawl.output()
+    run = _check_run(crawl, small)
+    assert held > 0
+    assert run["distributed"]["duplicate_records"] > 0  # both finished some site: one record kept
+    print(f"frozen holding {held} entries; {run['distributed']['duplicate_records']} second records dropped")
+
+
+def test_tls_and_a_password(setting, tmp_path):
+    """rediss:// with the server's CA given in the URL (ssl_ca_certs), the password masked everywhere."""
+    from optout_audit.webfarm.tls import write_certificate
+
+    (tmp_path / "tls").mkdir()
+    cert, key = write_certificate(tmp_path / "tls", ["localhost"], ["127.0.0.1"])
+    small = SyntheticWeb(150, seed=6, mix=MIX, slow_delay=30)
+    crawl = setting(tls={"cert": str(cert), "key": str(key)}, sites=small)
+    crawl.redis.url_suffix = f"?ssl_ca_certs={cert}"
+    coordinator = crawl.coordinator()
+    worker = crawl.worker()
+    assert coordinator.wait(240) == 0, crawl.output()
+    assert worker.wait(60) == 0, crawl.output()
+    run = _check_run(crawl, small)
+    assert run["distributed"]["redis"] == f"rediss://:***@127.0.0.1:{crawl.redis.port}/0?ssl_ca_certs={cert}"
+    # a client that does not trust the certificate is refused: the connection is really TLS
+    from crawling import optout_audit
+
+    refused = optout_audit("worker", "--redis", f"rediss://:{PASSWORD}@127.0.0.1:{crawl.redis.port}/0",
+                           "--wait", "1", timeout=120)
+    assert refused.returncode == 2 and "certificate verify failed" in refused.stderr, refused.stderr
+    assert PASSWORD not in refused.stderr

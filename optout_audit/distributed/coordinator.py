@@ -70,7 +70,9 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
     client = sync_client(url)
     keys = RunKeys(run.record["run_id"])
     lease = lease_of(run.options.timeout, run.options.lease)
-    run.record["distributed"] = {"redis": mask_url(url), "lease": lease, "grouped_by": "registered_domain"}
+    # (kept across resumes: the duplicates dropped so far)
+    run.record["distributed"] = {**run.record.get("distributed", {}), "redis": mask_url(url), "lease": lease,
+                                 "grouped_by": "registered_domain"}
     try:
         groups, invalid = group_targets(read_targets(run.options.input))
         entries = sum(len(targets) for _, targets in groups) + len(invalid)
@@ -78,7 +80,11 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
         _seed(client, keys, groups)
         collector = _Collector(client, keys, run, done)
         collector.write_invalid(invalid)
-        return _crawl_and_collect(client, keys, run, collector, entries)
+        try:
+            return _crawl_and_collect(client, keys, run, collector, entries)
+        finally:
+            previous = run.record["distributed"].get("duplicate_records", 0)
+            run.record["distributed"]["duplicate_records"] = previous + collector.duplicates
     except redis.RedisError as exc:
         from optout_audit.app.run import RunFailed
 
@@ -126,6 +132,7 @@ class _Collector:
     def __init__(self, client, keys: RunKeys, run: Run, done: set[str]) -> None:
         self.client, self.keys, self.run = client, keys, run
         self.seen = set(done)
+        self.duplicates = 0  # second records of a site (a lease ran out and two workers finished it)
         self.pending_first = True  # after a restart: the records read but not acknowledged before
         self.handle = run.audit_path.open("ab")
 
@@ -163,6 +170,7 @@ class _Collector:
             raw = (fields or {}).get(b"record")
             line = read_line(raw) if raw else None
             if line is None or not line.key or line.key in self.seen:
+                self.duplicates += line is not None and bool(line.key)
                 continue  # a second record of a site (a lease that ran out): the first one stays
             self.seen.add(line.key)
             lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
