@@ -10,7 +10,8 @@ time), so a domain with many sites is never taken away from a live worker.
 
 :class:`RedisResultsPipeline` stores each record in the ``results`` stream and its origin in the
 ``done`` set (one ``MULTI``); once every site of an entry has its record stored, the entry is
-acknowledged (``XACK``) and deleted. A worker that dies loses nothing: its entries stay pending
+acknowledged (``XACK``) and deleted, in the same transaction as its last records (records are
+sent in batches of up to 50 ms). A worker that dies loses nothing: its entries stay pending
 and go to another worker after the lease; the sites already in ``done`` are not audited again.
 A record stored twice (a slow worker finishing a site another worker took over) is kept once by
 the coordinator.
@@ -33,7 +34,10 @@ __all__ = ["QueueSource", "RedisResultsPipeline", "encode_record"]
 logger = logging.getLogger(__name__)
 
 #: Entries read per XREADGROUP: a worker holds few domains it has not started yet.
-READ_COUNT = 8
+READ_COUNT = 16
+#: Records sent to Redis together: at most this many, at most this long after the first.
+FLUSH_RECORDS = 64
+FLUSH_SECONDS = 0.05
 #: How long one XREADGROUP waits for new entries (milliseconds).
 BLOCK_MS = 2000
 
@@ -57,6 +61,10 @@ class QueueSource:
         self.entry_of: dict[str, bytes] = {}  # origin -> its entry id
         self.claim_cursor = "0-0"
         self.stored = 0
+        self._buffer: list[tuple[bytes, str]] = []  # (record line, origin) not sent yet
+        self._finished: list[bytes] = []  # entries whose every record is in _buffer or sent
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flushing = asyncio.Lock()
         self._renewer: asyncio.Task | None = None
 
     async def _connect(self):
@@ -93,12 +101,12 @@ class QueueSource:
     async def _take(self, entries) -> list[Target]:
         taken: list[Target] = []
         finished: list[bytes] = []
-        for entry_id, fields in entries:
-            if fields is None or entry_id in self.groups:
-                continue  # deleted meanwhile, or ours already (our own lease ran out)
-            _domain, targets = decode_group(fields)
-            stored = await self.redis.smismember(self.keys.done, [t.origin for t in targets])
-            todo = [t for t, done in zip(targets, stored) if not done and t.origin not in self.entry_of]
+        groups = [(entry_id, decode_group(fields)[1]) for entry_id, fields in entries
+                  if fields is not None and entry_id not in self.groups]  # not deleted, not ours already
+        origins = [target.origin for _, targets in groups for target in targets]
+        stored = iter(await self.redis.smismember(self.keys.done, origins) if origins else ())
+        for entry_id, targets in groups:
+            todo = [t for t in targets if not next(stored) and t.origin not in self.entry_of]
             if not todo:
                 finished.append(entry_id)
                 continue
@@ -124,23 +132,59 @@ class QueueSource:
     # -- storing records -------------------------------------------------------------------------
 
     async def store(self, item: Any) -> None:
-        """Store ``item`` in the results stream; acknowledge its entry once all its sites are stored."""
-        line = encode_record(item)
-        redis = await self._connect()
+        """Queue ``item`` for the results stream; it is sent with the records stored in the same
+        :data:`FLUSH_SECONDS` (at most :data:`FLUSH_RECORDS`) in one transaction, which also
+        acknowledges the entries whose last site it holds: an entry is never acknowledged without
+        its records stored. Records not sent yet when a worker is killed are lost with their entries'
+        acknowledgement: those sites are audited again by another worker after the lease."""
         origin = getattr(item, "origin", "") or ""
-        pipe = redis.pipeline(transaction=True)
-        pipe.xadd(self.keys.results, {"record": line})
-        if origin:
-            pipe.sadd(self.keys.done, origin)
-        await pipe.execute()
-        self.stored += 1
+        self._buffer.append((encode_record(item), origin))
         entry_id = self.entry_of.pop(origin, None)
-        if entry_id is not None:
-            remaining = self.groups.get(entry_id)
-            if remaining is not None:
-                remaining.discard(origin)
-                if not remaining:
-                    await self._acknowledge([entry_id])
+        remaining = self.groups.get(entry_id) if entry_id is not None else None
+        if remaining is not None:
+            remaining.discard(origin)
+            if not remaining:
+                self._finished.append(entry_id)
+        if len(self._buffer) >= FLUSH_RECORDS:
+            await self.flush()
+        elif self._flush_timer is None:
+            self._flush_timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._flush_timer = None
+        asyncio.ensure_future(self.flush())
+
+    async def flush(self) -> None:
+        """Send the queued records and acknowledgements (one transaction; flushes in order)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        async with self._flushing:
+            records, finished = self._buffer, self._finished
+            self._buffer, self._finished = [], []
+            if not records and not finished:
+                return
+            redis = await self._connect()
+            pipe = redis.pipeline(transaction=True)
+            for line, _origin in records:
+                pipe.xadd(self.keys.results, {"record": line})
+            origins = [origin for _line, origin in records if origin]
+            if origins:
+                pipe.sadd(self.keys.done, *origins)
+            if finished:
+                pipe.xack(self.keys.sites, SITES_GROUP, *finished)
+                pipe.xdel(self.keys.sites, *finished)
+            try:
+                await pipe.execute()
+            except Exception as exc:  # noqa: BLE001 - Redis away past the retries: kept for the next flush
+                logger.warning("could not store %d records in Redis (kept, tried again): %s", len(records), exc)
+                self._buffer[:0], self._finished[:0] = records, finished
+                if self._flush_timer is None:
+                    self._flush_timer = asyncio.get_running_loop().call_later(1.0, self._flush_soon)
+                return
+            for entry_id in finished:
+                self.groups.pop(entry_id, None)
+            self.stored += len(records)
 
     async def _acknowledge(self, entry_ids: list[bytes]) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -151,9 +195,11 @@ class QueueSource:
             self.groups.pop(entry_id, None)
 
     async def close(self) -> None:
-        """Hand back the entries still held (a worker stopped early): others may take them at once."""
+        """Send what is queued, hand back the entries still held (a worker stopped early): others
+        may take them at once."""
         if self._renewer is not None:
             self._renewer.cancel()
+        await self.flush()
         if self.groups and self.redis is not None:
             try:  # their idle time set past the lease: the next XAUTOCLAIM of any worker takes them
                 await self.redis.xclaim(self.keys.sites, SITES_GROUP, self.consumer, 0, list(self.groups),
