@@ -65,6 +65,10 @@ def test_seeding_twice_or_after_a_kill_adds_each_group_once(server, tmp_path, mo
     assert client.xlen(keys.sites) == 1234
     domains = [fields[b"domain"].decode() for _, fields in client.xrange(keys.sites)]
     assert domains == [domain for domain, _ in groups]
+    # a batch replayed after it was applied (a retry whose first reply was lost) adds nothing
+    client.hset(keys.meta, "seeded", 1100)
+    _seed(client, keys, groups)
+    assert client.xlen(keys.sites) == 1234 and int(client.hget(keys.meta, "seeded")) == 1234
     assert client.hget(keys.meta, "seeding_done") == b"1"
 
 

@@ -115,14 +115,22 @@ def _publish(client, keys: RunKeys, run: Run, lease: float) -> None:
 
 
 def _seed(client, keys: RunKeys, groups: list) -> None:
-    """Add the groups not seeded yet; each batch and the count of seeded groups in one transaction."""
+    """Add the groups not seeded yet; each batch and the count of seeded groups in one transaction.
+
+    Group K is entry ``K+1-1``: a transaction replayed by a retry after it was applied (its reply
+    lost) adds nothing, since Redis refuses an id at or below the stream's last one.
+    """
+    from redis.exceptions import ResponseError
+
     seeded = int(client.hget(keys.meta, "seeded") or 0)
     for first, batch in iter_batches(groups, SEED_BATCH, start=seeded):
         pipe = client.pipeline(transaction=True)
-        for domain, targets in batch:
-            pipe.xadd(keys.sites, encode_group(domain, targets))
+        for offset, (domain, targets) in enumerate(batch):
+            pipe.xadd(keys.sites, encode_group(domain, targets), id=f"{first + offset + 1}-1")
         pipe.hset(keys.meta, "seeded", first + len(batch))
-        pipe.execute()
+        for reply in pipe.execute(raise_on_error=False):
+            if isinstance(reply, ResponseError) and "equal or smaller" not in str(reply):
+                raise reply
     client.hset(keys.meta, "seeding_done", "1")
 
 
