@@ -169,7 +169,7 @@ def _measure_together(runs: list[tuple[list[str], Path]], env: dict) -> list[mea
     return results
 
 
-def bench_crawls(args, work: Path, env: dict, redis: Redis, sites: Path, hosts_file: str) -> list[dict]:
+def bench_crawls(args, work: Path, env: dict, redis: Redis, sites: Path, hosts_file: str, farm_pid: int) -> list[dict]:
     common = ["--hosts-file", hosts_file, "--timeout", str(args.timeout)]
     half = str(max(1, args.concurrency // 2))
     rows = []
@@ -190,14 +190,19 @@ def bench_crawls(args, work: Path, env: dict, redis: Redis, sites: Path, hosts_f
         print(f"  {name} ...", end="", flush=True)
         if args.quiet_wait > 0:
             wait_quiet(patience=args.quiet_wait)
-        server = redis.cpu()
+        server, busy, farm_cpu = redis.cpu(), measure.busy_seconds(), measure.cpu_seconds(farm_pid)
         measured = _measure_together(runs, env)
-        server = redis.cpu() - server if extra and extra[0] == "--redis" else 0.0
+        farm_cpu = measure.cpu_seconds(farm_pid) - farm_cpu
+        busy = measure.busy_seconds() - busy
+        server = redis.cpu() - server
+        other = max(0.0, busy - server - farm_cpu - sum(m.cpu for m in measured))
+        server = server if extra and extra[0] == "--redis" else 0.0
         hosts, _ = _audit_counts(out / "audit.jsonl") if (out / "audit.jsonl").exists() else (0, 0)
         wall = max(m.wall for m in measured)
         cpu = sum(m.cpu for m in measured)
         codes = [m.returncode for m in measured]
-        rows.append({"name": name, "hosts": hosts, "wall": wall, "cpu": cpu, "redis_cpu": server, "codes": codes})
+        rows.append({"name": name, "hosts": hosts, "wall": wall, "cpu": cpu, "redis_cpu": server, "codes": codes,
+                     "other": 100 * other / wall if wall else 0.0})
         print(f" {wall:.1f} s, {hosts / wall:.0f} hosts/s, {1000 * (cpu + server) / max(hosts, 1):.2f} CPU ms/host",
               flush=True)
     return rows
@@ -231,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             samples = _sample_records(200, work, farm.hosts_file, write_inputs(bench_web(200, 2), work / "s")[0], env)
             print(f"  queue alone, {args.queue_sites:,} sites ...", flush=True)
             queue = bench_queue(redis.url, redis, samples, args.queue_sites)
-            rows = [] if args.skip_crawls else bench_crawls(args, work, env, redis, sites, str(farm.hosts_file))
+            rows = [] if args.skip_crawls else bench_crawls(args, work, env, redis, sites, str(farm.hosts_file), farm.pid)
     finally:
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -252,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         base = rows[0]
         lines += ["### Crawls", "",
-                  "| client | hosts | wall s | hosts/s | CPU ms/host | of it redis-server | x plain hosts/s | x plain CPU/host | exit |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "| client | hosts | wall s | hosts/s | CPU ms/host | of it redis-server | x plain hosts/s "
+                  "| x plain CPU/host | other processes, % of a core | exit |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for row in rows:
             rate = row["hosts"] / row["wall"] if row["wall"] else 0.0
             cpu_ms = 1000 * (row["cpu"] + row["redis_cpu"]) / max(row["hosts"], 1)
@@ -261,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             base_cpu = 1000 * base["cpu"] / max(base["hosts"], 1)
             lines.append(f"| {row['name']} | {row['hosts']:,} | {row['wall']:.1f} | {rate:.0f} | {cpu_ms:.2f} | "
                          f"{1000 * row['redis_cpu'] / max(row['hosts'], 1):.2f} | {rate / base_rate:.2f} | "
-                         f"{cpu_ms / base_cpu:.2f} | {' '.join(map(str, row['codes']))} |")
+                         f"{cpu_ms / base_cpu:.2f} | {row['other']:.0f} | {' '.join(map(str, row['codes']))} |")
         lines.append("")
     text = "\n".join(lines) + "\n"
     print()

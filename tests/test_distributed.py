@@ -131,7 +131,9 @@ def _check_run(crawl: Crawl, web: SyntheticWeb) -> dict:
     assert Counter(row["domain"] for row in rows if row["domain"]) == Counter(set(web.hosts()))
     run = json.loads((crawl.run_dir / "run.json").read_text("utf-8"))
     assert run["state"] == "finished" and run["sites"] == web.count + len(INVALID)
-    assert run["distributed"]["redis"].startswith(f"{crawl.redis.url.split(':')[0]}://:***@127.0.0.1:{crawl.redis.port}/0")
+    scheme = crawl.redis.url.split(":")[0]
+    assert run["distributed"]["redis"].split("?")[0] in (f"{scheme}://:***@127.0.0.1:{crawl.redis.port}/0",
+                                                         f"{scheme}://127.0.0.1:{crawl.redis.port}/0")
     for path in [*crawl.run_dir.rglob("*"), *crawl.logs]:
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
@@ -269,3 +271,25 @@ def test_tls_and_a_password(setting, tmp_path):
                            "--wait", "1", timeout=120)
     assert refused.returncode == 2 and "certificate verify failed" in refused.stderr, refused.stderr
     assert PASSWORD not in refused.stderr
+
+
+def test_a_coordinator_stopped_by_sigterm_says_how_to_continue(setting):
+    """SIGTERM: run.json ``interrupted``, exit 143, the command that continues it (password masked),
+    and that command (the password given in the environment) finishes the run."""
+    small = SyntheticWeb(600, seed=8, mix=MIX, slow_delay=30)
+    crawl = setting(latency=(50, 150), sites=small)
+    coordinator = crawl.coordinator()
+    crawl.wait_for_records(150, coordinator)
+    coordinator.send_signal(signal.SIGTERM)
+    assert coordinator.wait(120) == 143, crawl.output()
+    said = crawl.logs[0].read_text()
+    run = json.loads((crawl.run_dir / "run.json").read_text("utf-8"))
+    assert run["state"] == "interrupted" and run["interrupted"]["reason"] == "SIGTERM"
+    assert "--resume" in said and f"--redis redis://:***@127.0.0.1:{crawl.redis.port}/0" in said
+    assert PASSWORD not in said
+    resumed = crawl._popen(
+        [str(BIN / "optout-audit"), "crawl", str(crawl.input), "--out", str(crawl.run_dir), "--resume",
+         "--hosts-file", str(crawl.farm.hosts_file), "--redis", f"redis://127.0.0.1:{crawl.redis.port}/0",
+         "--lease", LEASE, *COMMON], "resumed", {"OPTOUT_REDIS_PASSWORD": PASSWORD})
+    assert resumed.wait(240) == 0, crawl.output()
+    _check_run(crawl, small)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from optout_audit.app.errors import UsageError
-from optout_audit.app.inputs import read_targets
+from optout_audit.app.inputs import Target, read_targets
 from optout_audit.distributed.connection import check_url, mask_url, sync_client
 from optout_audit.distributed.coordinator import _seed
 from optout_audit.distributed.keys import SITES_GROUP, RunKeys, decode_group, encode_group, group_targets
@@ -54,7 +54,8 @@ def test_seeding_twice_or_after_a_kill_adds_each_group_once(server, tmp_path, mo
     client = sync_client(server.url)
     keys = RunKeys("seedtest")
     client.xgroup_create(keys.sites, SITES_GROUP, id="0", mkstream=True)
-    groups = [(f"d{n}.example", []) for n in range(1234)]
+    groups = [(f"d{n}.example", [Target(f"d{n}.example", n + 1, f"d{n}.example", f"https://d{n}.example/", False,
+                                        f"https://d{n}.example")]) for n in range(1234)]
     monkeypatch.setattr("optout_audit.distributed.coordinator.SEED_BATCH", 100)
     # a coordinator killed after the third batch: its count says so
     first = groups[:300]
@@ -69,6 +70,11 @@ def test_seeding_twice_or_after_a_kill_adds_each_group_once(server, tmp_path, mo
     client.hset(keys.meta, "seeded", 1100)
     _seed(client, keys, groups)
     assert client.xlen(keys.sites) == 1234 and int(client.hget(keys.meta, "seeded")) == 1234
+    # sites already in audit.jsonl (a resume whose Redis lost the run) are not queued again
+    other = RunKeys("seedtest2")
+    _seed(client, other, groups[:10], skip={"https://d3.example", "https://d7.example"})
+    assert [fields[b"domain"] for _, fields in client.xrange(other.sites)] == [
+        f"d{n}.example".encode() for n in range(10) if n not in (3, 7)]
     assert client.hget(keys.meta, "seeding_done") == b"1"
 
 

@@ -2,6 +2,8 @@
 
     optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
                              [--workers N] [--log-level LEVEL]
+                             [--redis URL [--lease S]]
+    optout-audit worker [--redis URL] [--run RUN_ID] [--concurrency N] [--wait S]   a machine of a --redis run
     optout-audit report RUN_DIR
     optout-audit demo [--out DIR]
     optout-audit runs [DIR]                          list the runs under DIR (default reports/)

@@ -77,7 +77,7 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
         groups, invalid = group_targets(read_targets(run.options.input))
         entries = sum(len(targets) for _, targets in groups) + len(invalid)
         _publish(client, keys, run, lease)
-        _seed(client, keys, groups)
+        _seed(client, keys, groups, skip=done)
         collector = _Collector(client, keys, run, done)
         collector.write_invalid(invalid)
         try:
@@ -101,21 +101,23 @@ def _publish(client, keys: RunKeys, run: Run, lease: float) -> None:
     if state == b"complete":
         raise UsageError(f"run {keys.run_id} is already complete in Redis; its records were collected")
     settings = {"timeout": run.options.timeout, "extra": dict(sorted(run.options.extra.items()))}
+    for stream, group in ((keys.sites, SITES_GROUP), (keys.results, RESULTS_GROUP)):
+        try:  # before the run is said running: a worker joining at once finds its group
+            client.xgroup_create(stream, group, id="0", mkstream=True)
+        except Exception as exc:  # noqa: BLE001 - BUSYGROUP: made by an earlier start of this run
+            if "BUSYGROUP" not in str(exc):
+                raise
     pipe = client.pipeline(transaction=True)
     pipe.hset(keys.meta, mapping={"state": "running", "settings": json.dumps(settings), "hosts_file": hosts,
                                   "lease": str(lease)})
     pipe.set(CURRENT, keys.run_id)
     pipe.execute()
-    for stream, group in ((keys.sites, SITES_GROUP), (keys.results, RESULTS_GROUP)):
-        try:
-            client.xgroup_create(stream, group, id="0", mkstream=True)
-        except Exception as exc:  # noqa: BLE001 - BUSYGROUP: made by an earlier start of this run
-            if "BUSYGROUP" not in str(exc):
-                raise
 
 
-def _seed(client, keys: RunKeys, groups: list) -> None:
+def _seed(client, keys: RunKeys, groups: list, skip: set[str] = frozenset()) -> None:
     """Add the groups not seeded yet; each batch and the count of seeded groups in one transaction.
+
+    Sites in ``skip`` (already in audit.jsonl: a resume whose Redis lost the run) are left out.
 
     Group K is entry ``K+1-1``: a transaction replayed by a retry after it was applied (its reply
     lost) adds nothing, since Redis refuses an id at or below the stream's last one.
@@ -126,7 +128,9 @@ def _seed(client, keys: RunKeys, groups: list) -> None:
     for first, batch in iter_batches(groups, SEED_BATCH, start=seeded):
         pipe = client.pipeline(transaction=True)
         for offset, (domain, targets) in enumerate(batch):
-            pipe.xadd(keys.sites, encode_group(domain, targets), id=f"{first + offset + 1}-1")
+            todo = [target for target in targets if target.origin not in skip]
+            if todo:
+                pipe.xadd(keys.sites, encode_group(domain, todo), id=f"{first + offset + 1}-1")
         pipe.hset(keys.meta, "seeded", first + len(batch))
         for reply in pipe.execute(raise_on_error=False):
             if isinstance(reply, ResponseError) and "equal or smaller" not in str(reply):
