@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import measure
-from bench.run import BIN, PROJECT, RESULTS, _audit_counts, _env, _latency, wait_quiet
+from bench.run import PROJECT, RESULTS, _audit_counts, _env, _latency, wait_quiet
 from bench.web import ROOT, bench_web, write_inputs
 
 #: The overhead the queue may add per site (issue 14).
