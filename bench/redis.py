@@ -54,8 +54,22 @@ class Redis:
     def __init__(self, directory: Path) -> None:
         self.port = _free_port()
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -85,9 +99,14 @@ def _sample_records(count: int, work: Path, farm_hosts: Path, sites: Path, env: 
     from optout_audit.items import SiteAudit
 
     out = work / "sample"
-    subprocess.run([*PROJECT, "crawl", str(sites), "--out", str(out), "--hosts-file", str(farm_hosts),
-                    "--concurrency", "64"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [*PROJECT, "crawl", str(sites), "--out", str(out), "--hosts-file", str(farm_hosts), "--concurrency", "64"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     records = [msgspec.json.decode(raw, type=SiteAudit) for raw in (out / "audit.jsonl").read_bytes().splitlines()]
     return [record for record in records if record.origin][:count]
 
@@ -103,9 +122,15 @@ def bench_queue(url: str, redis: Redis, samples: list, sites: int) -> dict:
 
     run_id = f"bench{os.getpid()}"
     keys = RunKeys(run_id)
-    targets = [Target(f"https://q{n}.example/", n + 1, f"q{n}.example", f"https://q{n}.example/", True,
-                      f"https://q{n}.example") for n in range(sites)]
-    items = {t.origin: replace(samples[n % len(samples)], origin=t.origin, domain=t.host) for n, t in enumerate(targets)}
+    targets = [
+        Target(
+            f"https://q{n}.example/", n + 1, f"q{n}.example", f"https://q{n}.example/", True, f"https://q{n}.example"
+        )
+        for n in range(sites)
+    ]
+    items = {
+        t.origin: replace(samples[n % len(samples)], origin=t.origin, domain=t.host) for n, t in enumerate(targets)
+    }
     groups = [(t.host, [t]) for t in targets]
     client = sync_client(url)
     client.hset(keys.meta, mapping={"state": "running", "lease": "60"})
@@ -132,6 +157,7 @@ def bench_queue(url: str, redis: Redis, samples: list, sites: int) -> dict:
 
     phase("take + store + acknowledge (worker)", lambda: asyncio.run(take_and_store()))
     with tempfile.TemporaryDirectory() as folder:
+
         class _Run:  # what _Collector reads of a Run
             audit_path = Path(folder) / "audit.jsonl"
 
@@ -185,8 +211,12 @@ def bench_crawls(args, work: Path, env: dict, redis: Redis, sites: Path, hosts_f
         argv = [*PROJECT, "crawl", str(sites), "--out", str(out), *common, "--concurrency", concurrency, *extra]
         runs = [(argv, work / f"{out.name}.log")]
         if split:
-            runs.append(([*PROJECT, "worker", "--redis", redis.url, "--concurrency", split, "--wait", "60"],
-                         work / f"{out.name}-worker.log"))
+            runs.append(
+                (
+                    [*PROJECT, "worker", "--redis", redis.url, "--concurrency", split, "--wait", "60"],
+                    work / f"{out.name}-worker.log",
+                )
+            )
         print(f"  {name} ...", end="", flush=True)
         if args.quiet_wait > 0:
             wait_quiet(patience=args.quiet_wait)
@@ -201,10 +231,21 @@ def bench_crawls(args, work: Path, env: dict, redis: Redis, sites: Path, hosts_f
         wall = max(m.wall for m in measured)
         cpu = sum(m.cpu for m in measured)
         codes = [m.returncode for m in measured]
-        rows.append({"name": name, "hosts": hosts, "wall": wall, "cpu": cpu, "redis_cpu": server, "codes": codes,
-                     "other": 100 * other / wall if wall else 0.0})
-        print(f" {wall:.1f} s, {hosts / wall:.0f} hosts/s, {1000 * (cpu + server) / max(hosts, 1):.2f} CPU ms/host",
-              flush=True)
+        rows.append(
+            {
+                "name": name,
+                "hosts": hosts,
+                "wall": wall,
+                "cpu": cpu,
+                "redis_cpu": server,
+                "codes": codes,
+                "other": 100 * other / wall if wall else 0.0,
+            }
+        )
+        print(
+            f" {wall:.1f} s, {hosts / wall:.0f} hosts/s, {1000 * (cpu + server) / max(hosts, 1):.2f} CPU ms/host",
+            flush=True,
+        )
     return rows
 
 
@@ -231,43 +272,65 @@ def main(argv: list[str] | None = None) -> int:
         web = bench_web(args.hosts, 1)
         sites, _, _ = write_inputs(web, work / "input")
         with running_farm(web, latency=args.latency, log_requests=False, workdir=work / "farm") as farm:
-            print(f"bench.redis: {args.hosts:,} hosts, latency {args.latency[0]:g}-{args.latency[1]:g} ms, "
-                  f"concurrency {args.concurrency}", flush=True)
+            print(
+                f"bench.redis: {args.hosts:,} hosts, latency {args.latency[0]:g}-{args.latency[1]:g} ms, "
+                f"concurrency {args.concurrency}",
+                flush=True,
+            )
             samples = _sample_records(200, work, farm.hosts_file, write_inputs(bench_web(200, 2), work / "s")[0], env)
             print(f"  queue alone, {args.queue_sites:,} sites ...", flush=True)
             queue = bench_queue(redis.url, redis, samples, args.queue_sites)
-            rows = [] if args.skip_crawls else bench_crawls(args, work, env, redis, sites, str(farm.hosts_file), farm.pid)
+            rows = (
+                [] if args.skip_crawls else bench_crawls(args, work, env, redis, sites, str(farm.hosts_file), farm.pid)
+            )
     finally:
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    lines = [f"## bench.redis {stamp}", "",
-             f"{args.hosts:,} hosts, latency {args.latency[0]:g}-{args.latency[1]:g} ms, concurrency {args.concurrency}, "
-             f"timeout {args.timeout:g} s; {os.cpu_count()} cores, Python {sys.version.split()[0]}", "",
-             f"### The queue alone ({queue['sites']:,} sites, one registered domain each; "
-             f"{queue['collected']:,} records collected)", "",
-             "| phase | client CPU ms/site | redis-server CPU ms/site | wall s |", "|---|---:|---:|---:|"]
+    lines = [
+        f"## bench.redis {stamp}",
+        "",
+        f"{args.hosts:,} hosts, latency {args.latency[0]:g}-{args.latency[1]:g} ms, concurrency {args.concurrency}, "
+        f"timeout {args.timeout:g} s; {os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "",
+        f"### The queue alone ({queue['sites']:,} sites, one registered domain each; "
+        f"{queue['collected']:,} records collected)",
+        "",
+        "| phase | client CPU ms/site | redis-server CPU ms/site | wall s |",
+        "|---|---:|---:|---:|",
+    ]
     total = 0.0
     for name, (cpu, server, wall) in queue["phases"].items():
         total += cpu
-        lines.append(f"| {name} | {1000 * cpu / queue['sites']:.3f} | {1000 * server / queue['sites']:.3f} | {wall:.1f} |")
+        lines.append(
+            f"| {name} | {1000 * cpu / queue['sites']:.3f} | {1000 * server / queue['sites']:.3f} | {wall:.1f} |"
+        )
     per_site = 1000 * total / queue["sites"]
-    lines += ["", f"- queue code, all phases: **{per_site:.3f} CPU ms per site** "
-                  f"({per_site / BUDGET_MS:.2f} x the {BUDGET_MS} ms budget)", ""]
+    lines += [
+        "",
+        f"- queue code, all phases: **{per_site:.3f} CPU ms per site** "
+        f"({per_site / BUDGET_MS:.2f} x the {BUDGET_MS} ms budget)",
+        "",
+    ]
     if rows:
         base = rows[0]
-        lines += ["### Crawls", "",
-                  "| client | hosts | wall s | hosts/s | CPU ms/host | of it redis-server | x plain hosts/s "
-                  "| x plain CPU/host | other processes, % of a core | exit |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        lines += [
+            "### Crawls",
+            "",
+            "| client | hosts | wall s | hosts/s | CPU ms/host | of it redis-server | x plain hosts/s "
+            "| x plain CPU/host | other processes, % of a core | exit |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
         for row in rows:
             rate = row["hosts"] / row["wall"] if row["wall"] else 0.0
             cpu_ms = 1000 * (row["cpu"] + row["redis_cpu"]) / max(row["hosts"], 1)
             base_rate = base["hosts"] / base["wall"]
             base_cpu = 1000 * base["cpu"] / max(base["hosts"], 1)
-            lines.append(f"| {row['name']} | {row['hosts']:,} | {row['wall']:.1f} | {rate:.0f} | {cpu_ms:.2f} | "
-                         f"{1000 * row['redis_cpu'] / max(row['hosts'], 1):.2f} | {rate / base_rate:.2f} | "
-                         f"{cpu_ms / base_cpu:.2f} | {row['other']:.0f} | {' '.join(map(str, row['codes']))} |")
+            lines.append(
+                f"| {row['name']} | {row['hosts']:,} | {row['wall']:.1f} | {rate:.0f} | {cpu_ms:.2f} | "
+                f"{1000 * row['redis_cpu'] / max(row['hosts'], 1):.2f} | {rate / base_rate:.2f} | "
+                f"{cpu_ms / base_cpu:.2f} | {row['other']:.0f} | {' '.join(map(str, row['codes']))} |"
+            )
         lines.append("")
     text = "\n".join(lines) + "\n"
     print()

@@ -280,7 +280,9 @@ def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
     run_dir = work / f"report-{rows}"
     cache = synthetic_run(rows, run_dir)
     print(f"  optout-audit report ({rows:,} rows) ...", end="", flush=True)
+    load_before = os.getloadavg()[0]
     measured = measure.run([*PROJECT, "report", str(run_dir)], work / "report.log", env=env, cwd=ROOT)
+    load = (load_before, os.getloadavg()[0])
     sizes = {p.name: p.stat().st_size for p in run_dir.glob("*.csv")}
     agent_rows = None
     if "domain_agents.csv" in sizes:
@@ -288,7 +290,7 @@ def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
             agent_rows = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b"")) - 1
     print(f" {measured.wall:.1f} s", flush=True)
     return {"rows": rows, "measured": measured, "csv_bytes": sum(sizes.values()), "domain_agent_rows": agent_rows,
-            "audit_bytes": cache.stat().st_size}
+            "audit_bytes": cache.stat().st_size, "load": load}
 
 
 def _table(rows: list[Row]) -> list[str]:
@@ -374,6 +376,14 @@ def main(argv: list[str] | None = None) -> int:
             f"audit.jsonl -> {report['domain_agent_rows'] or 0:,} domain_agents rows, "
             f"{report['csv_bytes'] / 2**20:.0f} MB of CSV): {m.wall:.1f} s wall, {m.cpu:.1f} s CPU, "
             f"peak RSS {m.tree_rss_mb:.0f} MB" + (f" (exit {m.returncode})" if m.returncode else "")
+        )
+        # Issue 10's floors per million rows: 30 s, 400 MB peak, 1.5 GB of report files (< 1 x: within).
+        per_million = 1_000_000 / max(report["rows"], 1)
+        lines.append(
+            f"- against the floors (per 1,000,000 rows): time {m.wall * per_million / 30:.2f} x "
+            f"(CPU {m.cpu * per_million / 30:.2f} x), peak memory {m.tree_rss_mb / 400:.2f} x, "
+            f"report size {report['csv_bytes'] * per_million / 1.5e9:.2f} x; load average "
+            f"{report['load'][0]:.1f} before, {report['load'][1]:.1f} after (2 cores)"
         )
     text = "\n".join(lines) + "\n"
     print()

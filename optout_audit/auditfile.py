@@ -1,24 +1,202 @@
-"""Reading audit.jsonl back outside the report stage: each line's site key, status and cache use.
+"""THE reader of a run's audit.jsonl: resume, the merge of ``--workers`` shards, run.json's counts,
+the report stage, diff and history all read the file through this module.
 
-``--resume`` (which sites are done), the merge of ``--workers`` shards (no site twice) and
-run.json's counts read every line of a run, and need only a few of its fields. msgspec decodes
-just those and skips the rest of the ~3 KB record: 5 µs a line on the benchmark's records, where
-``json.loads`` of the whole line took 89 µs (a minute and a half per pass over a million sites).
-A line msgspec will not take (NaN, a field of another shape) is read with ``json.loads``, so any
-JSON object line counts as before.
+Its types are not a second schema: they are *projections* of :mod:`optout_audit.items` (and of
+:class:`optout_audit.detect.verdict.DomainVerdict`, the shape of ``SiteAudit.verdict``), msgspec
+structs built from ``dataclasses.fields`` of those classes with the same field types, each made
+optional (an older or minimal record may lack it). msgspec decodes only the projected fields and
+skips the rest of the ~2 KB record without building Python objects for it.
+
+Any JSON object line is a record. A line msgspec will not take as the types say (``NaN``, a number
+where text is expected, a sub-object of another shape, invalid UTF-8) is read with ``json.loads``
+instead, and each value of the wrong type is read as unknown (``None``), never guessed. A line
+that is not a JSON object (typically the last line of an interrupted run, cut mid-write) is no
+record: :func:`read_chunks` logs it and reports it in :attr:`Chunk.unreadable`. Blank lines are
+neither.
+
+Two readings:
+
+- :func:`read_line`: one line's site key, status and each document's ``unchanged`` (resume,
+  shard merge, run.json counts);
+- :func:`read_chunks`: the whole file, a chunk of records at a time, each chunk as DataFrames
+  (:meth:`Chunk.sites`, :meth:`Chunk.named`) with pandas' nullable dtypes, derived from the same
+  field types (the report stage, diff, history).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
+import math
+import operator
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import msgspec
 
-__all__ = ["AUDIT_FILE", "DOCUMENTS", "RUN_FILE", "AuditLine", "audited_keys", "read_line", "site_key"]
+from optout_audit.detect.verdict import DomainVerdict
+from optout_audit.items import AgentResult, Conflict, Fetch, SiteAudit
 
+if typing.TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "CONFLICT_FIELDS", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS", "OTHER_COLUMNS",
+           "SITE_FIELDS", "VERDICT_FIELDS", "AuditLine", "Chunk", "projection", "read_chunks", "read_line",
+           "RUN_FILE", "audited_keys", "read_record", "site_key"]  # fmt: skip
+
+logger = logging.getLogger(__name__)
+
+AUDIT_FILE = "audit.jsonl"
+RUN_FILE = "run.json"
 DOCUMENTS = ("robots", "home", "tdmrep", "aitxt")
+#: Records per chunk of :func:`read_chunks`: memory is bounded by one chunk, not by the run.
+DEFAULT_CHUNKSIZE = 20_000
+
+#: SiteAudit's scalar fields, one column each in :meth:`Chunk.sites` (and in domains.csv).
+SITE_FIELDS = ("input", "line", "domain", "registered_domain", "url", "status", "fault", "error",
+               "started_at", "finished_at", "own_access", "crawl_delay")  # fmt: skip
+#: Fetch fields read per document -> their column in :meth:`Chunk.sites` ({document}_{field}).
+FETCH_COLUMNS = {"robots": {"status": "robots_status", "http_status": "robots_http_status"},
+                 "home": {"status": "home_status"}, "tdmrep": {"status": "tdmrep_status"},
+                 "aitxt": {"status": "aitxt_status"}}  # fmt: skip
+#: Every DomainVerdict field: ``SiteAudit.verdict`` is its dict.
+VERDICT_FIELDS = tuple(field.name for field in dataclasses.fields(DomainVerdict))
+#: Every AgentResult field: the rows of :meth:`Chunk.named`.
+AGENT_FIELDS = tuple(field.name for field in dataclasses.fields(AgentResult))
+#: ``other_agents`` (the result of every listed agent no user-agent line names) -> its columns.
+OTHER_COLUMNS = {name: f"other_{name}" for name in AGENT_FIELDS if name != "agent"}
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {}  # projection -> {field: type}, for the lenient reading
+
+
+def _unwrapped(kind: Any) -> Any:
+    """``kind`` without its ``| None``."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        rest = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]  # noqa: UP007 (built from a list)
+    return kind
+
+
+def _field(name: str, kind: Any) -> tuple[str, Any, Any]:
+    """A struct field: sub-objects and lists default to empty (never None), anything else to None."""
+    kind = _unwrapped(kind)
+    if kind in _FIELD_TYPES:
+        return name, kind, msgspec.field(default_factory=kind)
+    if typing.get_origin(kind) is list:
+        return name, kind, msgspec.field(default_factory=list)
+    return name, kind | None, None
+
+
+def _substitute(kind: Any, replace: dict[Any, Any]) -> Any:
+    """``kind`` with every dataclass in ``replace`` swapped for its projection (inside lists too)."""
+    if kind in replace:
+        return replace[kind]
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (list, typing.Union, types.UnionType) and args:
+        swapped = tuple(_substitute(arg, replace) for arg in args)
+        return list[swapped[0]] if origin is list else typing.Union[swapped]  # noqa: UP007 (built from a tuple)
+    return kind
+
+
+def projection(cls: type, names: Sequence[str], *, replace: dict[Any, Any] | None = None,
+               override: dict[str, Any] | None = None) -> type[msgspec.Struct]:  # fmt: skip
+    """A msgspec struct of the dataclass ``cls``'s fields ``names``, with their declared types, optional:
+    a missing scalar is None, a missing sub-object or list is empty.
+
+    ``replace`` swaps nested dataclasses for their projections; ``override`` gives a field another
+    type (``SiteAudit.verdict``, declared ``dict[str, Any]``, is read as DomainVerdict's projection).
+    A name that ``cls`` does not have raises :class:`KeyError`: the reader cannot drift from items.py.
+    """
+    hints = typing.get_type_hints(cls)
+    declared = {field.name for field in dataclasses.fields(cls)}
+    if unknown := [name for name in names if name not in declared]:
+        raise KeyError(f"{cls.__name__} has no field {', '.join(unknown)}")
+    fields = [_field(name, _substitute((override or {}).get(name, hints[name]), replace or {})) for name in names]
+    struct = msgspec.defstruct(f"{cls.__name__}Projection", fields, gc=False)
+    _FIELD_TYPES[struct] = {name: kind for name, kind, _ in fields}
+    return struct
+
+
+# -- the projections ----------------------------------------------------------------------------
+
+_KeyFetch = projection(Fetch, ["unchanged"])
+_KeyLine = projection(SiteAudit, ["status", "domain", "line", "origin", *DOCUMENTS], replace={Fetch: _KeyFetch})
+_ReportFetch = projection(Fetch, ["status", "http_status"])
+_Agent = projection(AgentResult, AGENT_FIELDS)
+_Verdict = projection(DomainVerdict, VERDICT_FIELDS)
+#: Every Conflict field: the rows of :meth:`Chunk.conflicts`.
+CONFLICT_FIELDS = tuple(field.name for field in dataclasses.fields(Conflict))
+_Conflict = projection(Conflict, CONFLICT_FIELDS)
+#: What the report stage reads of a record.
+Record = projection(SiteAudit, [*SITE_FIELDS, *DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"],
+                    replace={Fetch: _ReportFetch, AgentResult: _Agent, Conflict: _Conflict},
+                    override={"verdict": _Verdict})  # items.py declares it dict[str, Any]: DomainVerdict's dict
+
+_decoders: dict[type, msgspec.json.Decoder] = {}
+
+
+def _decoder(kind: Any) -> msgspec.json.Decoder:
+    if kind not in _decoders:
+        _decoders[kind] = msgspec.json.Decoder(kind)
+    return _decoders[kind]
+
+
+def _coerce(value: Any, kind: Any) -> Any:
+    """``value`` as ``kind`` if it is one, else ``None`` (unknown) or, for a sub-object or list, empty."""
+    if kind in _FIELD_TYPES:
+        if not isinstance(value, dict):
+            return kind()
+        return kind(**{name: _coerce(value.get(name), sub) for name, sub in _FIELD_TYPES[kind].items()})
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is list:
+        if not isinstance(value, list):
+            return []
+        if args[0] in _FIELD_TYPES:  # an entry that is not an object is no entry
+            value = [item for item in value if isinstance(item, dict)]
+        return [item for item in (_coerce(v, args[0]) for v in value) if item is not None]
+    if value is None:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        return _coerce(value, _unwrapped(kind))
+    if kind is Any:
+        return value
+    if kind is bool:
+        return value if isinstance(value, bool) else None
+    if kind is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return float(value) if ok else None
+    return value if isinstance(value, kind) else None
+
+
+def _lenient(raw: bytes, kind: type) -> tuple[Any, str | None]:
+    """(record, None) for any JSON object line; (None, why) for anything else; (None, None) if blank."""
+    text = raw.decode("utf-8", "replace")
+    if not text.strip():
+        return None, None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON ({exc.msg})"
+    if not isinstance(value, dict):
+        return None, "not a JSON object"
+    return _coerce(value, kind), None
+
+
+def _decode(raw: bytes, kind: type) -> tuple[Any, str | None]:
+    try:
+        return _decoder(kind).decode(raw), None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _lenient(raw, kind)
+
+
+# -- one line -----------------------------------------------------------------------------------
 
 
 def site_key(status: Any, domain: Any, line: Any, origin: Any = None) -> str:
@@ -37,57 +215,193 @@ class AuditLine(NamedTuple):
     unchanged: tuple[Any, ...]  # each document's ``unchanged`` (True, False, None), in DOCUMENTS order
 
 
-class _Fetch(msgspec.Struct, gc=False):
-    unchanged: Any = None
-
-
-class _Line(msgspec.Struct, gc=False):
-    status: Any = None
-    domain: Any = None
-    line: Any = None
-    origin: Any = None
-    robots: _Fetch | None = None
-    home: _Fetch | None = None
-    tdmrep: _Fetch | None = None
-    aitxt: _Fetch | None = None
-
-
-_decode = msgspec.json.Decoder(_Line).decode
-
-
 def read_line(raw: bytes) -> AuditLine | None:
-    """The fields of one audit.jsonl line; None if it is not a JSON object."""
-    try:
-        line = _decode(raw)
-    except msgspec.DecodeError:
-        return _read_any_json(raw)
+    """The site key, status and cache use of one audit.jsonl line; None if it is not a JSON object."""
+    line, _ = _decode(raw, _KeyLine)
+    if line is None:
+        return None
     fetches = (line.robots, line.home, line.tdmrep, line.aitxt)
     return AuditLine(
         site_key(line.status, line.domain, line.line, line.origin),
-        line.status if isinstance(line.status, str) else "?",
+        line.status if line.status is not None else "?",
         tuple(fetch.unchanged if fetch is not None else None for fetch in fetches),
     )
 
 
-def _read_any_json(raw: bytes) -> AuditLine | None:
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(record, dict):
-        return None
-    status = record.get("status")
-    fetches = [record.get(name) for name in DOCUMENTS]
-    return AuditLine(
-        site_key(status, record.get("domain"), record.get("line"), record.get("origin")),
-        status if isinstance(status, str) else "?",
-        tuple(fetch.get("unchanged") if isinstance(fetch, dict) else None for fetch in fetches),
-    )
+def read_record(raw: bytes) -> Any:
+    """One line as the report stage reads it (a :data:`Record`); None if it is not a JSON object."""
+    return _decode(raw, Record)[0]
 
 
-#: The files of a run folder that every part of the tool names.
-AUDIT_FILE = "audit.jsonl"
-RUN_FILE = "run.json"
+# -- the whole file, in chunks ------------------------------------------------------------------
+
+
+def _dtype(kind: Any) -> str | None:
+    """The pandas dtype of a field's declared type (None: a Python object column, e.g. a list)."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+    return {bool: "boolean", int: "Int64", float: "Float64", str: "str"}.get(kind)
+
+
+_SITE_TYPES = typing.get_type_hints(SiteAudit)
+_FETCH_TYPES = typing.get_type_hints(Fetch)
+_AGENT_TYPES = typing.get_type_hints(AgentResult)
+_VERDICT_TYPES = typing.get_type_hints(DomainVerdict)
+#: The columns of :meth:`Chunk.sites` and their dtypes, derived from the schema's field types.
+SITE_DTYPES: dict[str, str | None] = {
+    **{name: _dtype(_SITE_TYPES[name]) for name in SITE_FIELDS},
+    **{column: _dtype(_FETCH_TYPES[name]) for fields in FETCH_COLUMNS.values() for name, column in fields.items()},
+    **{name: _dtype(_VERDICT_TYPES[name]) for name in VERDICT_FIELDS},
+    **{column: _dtype(_AGENT_TYPES[name]) for name, column in OTHER_COLUMNS.items()},
+}
+#: The columns of :meth:`Chunk.named`: ``record`` and every AgentResult field.
+NAMED_DTYPES: dict[str, str | None] = {"record": "int64", **{name: _dtype(_AGENT_TYPES[name]) for name in AGENT_FIELDS}}
+_CONFLICT_TYPES = typing.get_type_hints(Conflict)
+#: The columns of :meth:`Chunk.conflicts`: ``record`` and every Conflict field.
+CONFLICT_DTYPES: dict[str, str | None] = {"record": "int64",
+                                          **{name: _dtype(_CONFLICT_TYPES[name]) for name in CONFLICT_FIELDS}}
+
+
+#: Where each column of :meth:`Chunk.sites` is in a record (dotted: inside a sub-object).
+_SITE_PATHS = {
+    **{name: name for name in SITE_FIELDS},
+    **{column: f"{document}.{name}" for document, fields in FETCH_COLUMNS.items() for name, column in fields.items()},
+    **{name: f"verdict.{name}" for name in VERDICT_FIELDS},
+    **{column: f"other_agents.{name}" for name, column in OTHER_COLUMNS.items()},
+}
+_site_values = operator.attrgetter(*_SITE_PATHS.values())
+_agent_values = operator.attrgetter(*AGENT_FIELDS)
+_conflict_values = operator.attrgetter(*CONFLICT_FIELDS)
+
+
+def _columns(rows: list[tuple[Any, ...]], dtypes: dict[str, str | None]) -> dict[str, Any]:
+    """Rows of values (in ``dtypes`` order) -> {column: a pandas array of its dtype}."""
+    import numpy as np
+    import pandas as pd
+
+    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(dtypes)
+    columns = {}
+    for (column, dtype), values in zip(dtypes.items(), transposed, strict=True):
+        if dtype is None:  # lists stay Python lists
+            cells = np.empty(len(values), dtype=object)
+            cells[:] = values
+            columns[column] = cells
+        else:
+            columns[column] = pd.array(values, dtype=dtype)
+    return columns
+
+
+@dataclass
+class Chunk:
+    """Consecutive records of audit.jsonl. ``first``: the record number (0-based, in file order, lines
+    that are not records left out) of ``records[0]``; ``unreadable``: (1-based line number, why) of the
+    chunk's lines that are not records; ``lines``: the lines the chunk spans."""
+
+    first: int
+    records: list[Any]
+    unreadable: list[tuple[int, str]]
+    lines: int
+
+    def index(self) -> pd.RangeIndex:
+        import pandas as pd
+
+        return pd.RangeIndex(self.first, self.first + len(self.records), name="record")
+
+    def sites(self) -> pd.DataFrame:
+        """One row per record, indexed by ``record``: :data:`SITE_DTYPES`' columns.
+
+        SiteAudit's scalars, each document's status (and robots.txt's HTTP status), every verdict
+        field, and ``other_agents`` as ``other_verdict``, ``other_named`` ...
+        """
+        import pandas as pd
+
+        rows = list(map(_site_values, self.records))
+        return pd.DataFrame(_columns(rows, SITE_DTYPES), index=self.index())
+
+    def named(self) -> pd.DataFrame:
+        """One row per entry of the records' ``agents`` lists: ``record`` and :data:`AGENT_FIELDS`."""
+        import pandas as pd
+
+        numbers, entries = [], []
+        for number, record in enumerate(self.records, start=self.first):
+            if record.agents:
+                numbers.extend([number] * len(record.agents))
+                entries.extend(record.agents)
+        rows = [(number, *values) for number, values in zip(numbers, map(_agent_values, entries), strict=True)]
+        return pd.DataFrame(_columns(rows, NAMED_DTYPES))
+
+    def conflicts(self) -> pd.DataFrame:
+        """One row per entry of the records' ``conflicts`` lists: ``record`` and :data:`CONFLICT_FIELDS`."""
+        import pandas as pd
+
+        rows = [(number, *_conflict_values(conflict))
+                for number, record in enumerate(self.records, start=self.first) for conflict in record.conflicts]
+        return pd.DataFrame(_columns(rows, CONFLICT_DTYPES))
+
+
+def _log_unreadable(path: Path, number: int, reason: str) -> None:
+    logger.warning("%(path)s line %(line)d skipped: %(reason)s", {"path": path, "line": number, "reason": reason})
+
+
+def _decode_lines(lines: list[memoryview]) -> tuple[list[Any], list[tuple[int, str]]]:
+    """The records among ``lines`` and (line within them, 1-based; why) for each that is not one."""
+    decode = _decoder(Record).decode
+    try:  # every line as the types say (every line the crawler writes)
+        return [decode(line) for line in lines if line], []
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    records, unreadable = [], []
+    for number, line in enumerate(lines, start=1):
+        record, reason = _decode(bytes(line), Record)
+        if record is not None:
+            records.append(record)
+        elif reason is not None:
+            unreadable.append((number, reason))
+    return records, unreadable
+
+
+_BLOCK = 4 << 20  # bytes read at a time
+
+
+def _line_chunks(path: Path, chunksize: int) -> Iterator[list[memoryview]]:
+    """The file's lines (views without their ``\\n``), ``chunksize`` at a time.
+
+    Read in large blocks and cut into views, not copied line by line: a buffered file's line
+    iteration costs more per ~2 KB line than msgspec's decoding of it.
+    """
+    pending: list[memoryview] = []
+    tail = b""
+    with path.open("rb") as audit:
+        while block := audit.read(_BLOCK):
+            data = tail + block if tail else block
+            view, find, start = memoryview(data), data.find, 0
+            while (end := find(b"\n", start)) >= 0:
+                pending.append(view[start:end])
+                start = end + 1
+                if len(pending) == chunksize:
+                    yield pending
+                    pending = []
+            tail = data[start:]
+    if tail:
+        pending.append(memoryview(tail))  # a last line without a line end
+    if pending:
+        yield pending
+
+
+def read_chunks(path: Path, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[Chunk]:
+    """The records of ``path``, ``chunksize`` lines at a time (see the module docstring)."""
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be positive, not {chunksize}")
+    path = Path(path)
+    first = lines_before = 0
+    for lines in _line_chunks(path, chunksize):
+        records, unreadable = _decode_lines(lines)
+        unreadable = [(lines_before + number, reason) for number, reason in unreadable]
+        for number, reason in unreadable:
+            _log_unreadable(path, number, reason)
+        yield Chunk(first, records, unreadable, len(lines))
+        first += len(records)
+        lines_before += len(lines)
 
 
 def audited_keys(audit_path: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""DESIGN.md's public contract: the columns each report file must have, first and in this order."""
+"""The public contract (README "Reports"): the columns each report file must have, first and in this order."""
 
 DESIGN_REQUIRED = {
     "domains.csv": ["input", "domain", "status", "robots_status", "reserves_ai_training", "reservation_signals",
@@ -8,4 +8,5 @@ DESIGN_REQUIRED = {
     "agents.csv": ["agent", "purpose", "full", "partial", "none", "unknown", "full_share"],
     "signals.csv": ["signal", "domains", "share"],
     "summary.csv": ["metric", "value"],
+    "conflicts.csv": ["domain", "kind", "severity", "agent", "signal", "detail", "line"],
 }  # fmt: skip

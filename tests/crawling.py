@@ -26,8 +26,13 @@ class Run:
     completed: subprocess.CompletedProcess
 
     def agent_rows(self, domain: str) -> dict[str, dict]:
-        with (self.run_dir / "domain_agents.csv").open(newline="", encoding="utf-8") as handle:
-            return {row["agent"]: row for row in csv.DictReader(handle) if row["domain"] == domain}
+        """Every listed agent's domain_agents.csv row for ``domain``, expanded from the compact file, as text."""
+        from optout_audit.report.csvsafe import csv_cells
+        from optout_audit.report.load import domain_agents
+
+        rows = domain_agents(self.run_dir, expand=True)
+        cells = csv_cells(rows[rows["domain"] == domain]).fillna("")
+        return {row["agent"]: row for row in cells.to_dict("records")}
 
 
 def optout_audit(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:

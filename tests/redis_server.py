@@ -54,20 +54,48 @@ class RedisServer:
         return f"{scheme}://:{PASSWORD}@127.0.0.1:{self.port}/0{self.url_suffix}"
 
     def argv(self) -> list[str]:
-        argv = [self.binary, "--bind", "127.0.0.1", "--dir", str(self.directory), "--save", "",
-                "--requirepass", PASSWORD, "--appendonly", "yes" if self.appendonly else "no",
-                "--appendfsync", "always", "--protected-mode", "yes", "--logfile", "redis.log"]
+        argv = [
+            self.binary,
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--requirepass",
+            PASSWORD,
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            "always",
+            "--protected-mode",
+            "yes",
+            "--logfile",
+            "redis.log",
+        ]
         if self.tls:
-            argv += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", self.tls["cert"],
-                     "--tls-key-file", self.tls["key"], "--tls-ca-cert-file", self.tls["cert"],
-                     "--tls-auth-clients", "no"]
+            argv += [
+                "--port",
+                "0",
+                "--tls-port",
+                str(self.port),
+                "--tls-cert-file",
+                self.tls["cert"],
+                "--tls-key-file",
+                self.tls["key"],
+                "--tls-ca-cert-file",
+                self.tls["cert"],
+                "--tls-auth-clients",
+                "no",
+            ]
         else:
             argv += ["--port", str(self.port)]
         return argv
 
     def start(self) -> RedisServer:
-        self.process = subprocess.Popen(self.argv(), cwd=self.directory, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            self.argv(), cwd=self.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

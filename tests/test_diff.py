@@ -20,8 +20,8 @@ import csv
 import json
 
 import pytest
-
 from crawling import crawl, optout_audit
+
 from optout_audit.agents import ai_agents
 from optout_audit.webfarm import Resource, Site, running_farm
 
@@ -95,16 +95,16 @@ EXPECTED = [
 ]
 SUMMARY = [
     "5 domains changed, 1 added, 1 removed (190 rows)",
-    "+1 domain now reserves AI training site-wide",
-    "-3 domains no longer reserve AI training site-wide",
-    "+1 domain now fully blocks GPTBot",
-    "-1 domain no longer fully blocks GPTBot",
-    *(f"-1 domain no longer fully blocks {agent}" for agent in MAIN[1:]),
-    "-1 dropped robots_blocks_all",  # signals by name
-    "+1 gained robots_names_ai_agent",
-    "+1 gained robots_training_agent_full",
-    "-1 dropped tdm_reservation",
-    "1 became unreachable",
+    "+1 domain now reserves AI training site-wide (gains-gptbot.test)",
+    "-3 domains no longer reserve AI training site-wide (drops-tdm.test, goes-down.test, opens-up.test)",
+    "+1 domain now fully blocks GPTBot (gains-gptbot.test)",
+    "-1 domain no longer fully blocks GPTBot (opens-up.test)",
+    *(f"-1 domain no longer fully blocks {agent} (opens-up.test)" for agent in MAIN[1:]),
+    "-1 dropped robots_blocks_all (opens-up.test)",  # signals by name
+    "+1 gained robots_names_ai_agent (gains-gptbot.test)",
+    "+1 gained robots_training_agent_full (gains-gptbot.test)",
+    "-1 dropped tdm_reservation (drops-tdm.test)",
+    "1 became unreachable (goes-down.test)",
 ]
 
 
@@ -217,15 +217,15 @@ def _write_audit(folder, records):
 def test_changes_do_not_depend_on_the_chunk_size(tmp_path):
     import pandas as pd
 
-    from optout_audit.report.diff import compare_runs, load_run
+    from optout_audit.report.diff import compare_runs, read_state
     from optout_audit.report.synthetic import write_synthetic_audit
 
     runs = []
     for seed in (3, 4):
         (tmp_path / str(seed)).mkdir()
         runs.append(write_synthetic_audit(tmp_path / str(seed) / "audit.jsonl", 600, seed=seed).parent)
-    whole = compare_runs(load_run(runs[0]), load_run(runs[1]))
-    chunked = compare_runs(load_run(runs[0], chunksize=37), load_run(runs[1], chunksize=41))
+    whole = compare_runs(read_state(runs[0]), read_state(runs[1]))
+    chunked = compare_runs(read_state(runs[0], chunksize=37), read_state(runs[1], chunksize=41))
     assert len(whole) > 1000
     pd.testing.assert_frame_equal(whole, chunked)
 
@@ -245,3 +245,13 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     assert _rows(new / "changes.csv")[1:] == [
         ["x.test", "domain", "tdm_policy", "changed", "https://x.test/policy", "'=HYPERLINK(\"https://evil.test\")"],
     ]
+
+
+def test_summary_names_the_first_domains_then_how_many_more():
+    import pandas as pd
+
+    from optout_audit.report.diff import summarise
+
+    rows = [[f"d{n}.test", "signal", "noai", "appeared", "false", "true"] for n in (5, 1, 4, 2, 3)]
+    changes = pd.DataFrame(rows, columns=["domain", "scope", "item", "change", "old", "new"])
+    assert summarise(changes)[1] == "+5 gained noai (d1.test, d2.test, d3.test and 2 more)"

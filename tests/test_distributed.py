@@ -9,6 +9,7 @@ or in anything the processes printed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -20,10 +21,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from crawling import BIN
-from optout_audit.webfarm import SyntheticWeb, running_farm
 from redis_server import PASSWORD, RedisServer
+
+from optout_audit.webfarm import SyntheticWeb, running_farm
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,7 @@ LEASE = "5"
 
 def _lines(web: SyntheticWeb) -> list[str]:
     lines = [f"http://{host}/" for host in web.hosts()]
-    for position, extra in zip((17, 700, 1500, 1900), [*INVALID, lines[3].upper()]):
+    for position, extra in zip((17, 700, 1500, 1900), [*INVALID, lines[3].upper()], strict=True):
         lines.insert(position, extra)
     return lines
 
@@ -58,15 +59,33 @@ class Crawl:
         log = self.tmp / f"{name}-{len(self.logs)}.log"
         self.logs.append(log)
         with log.open("wb") as out:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                start_new_session=True,
+            )
         self.processes.append(process)
         return process
 
     def coordinator(self, *extra: str) -> subprocess.Popen:
-        argv = [str(BIN / "optout-audit"), "crawl", str(self.input), "--out", str(self.run_dir), "--hosts-file",
-                str(self.farm.hosts_file), "--redis", self.redis.url, "--lease", LEASE, *COMMON, *extra]
+        argv = [
+            str(BIN / "optout-audit"),
+            "crawl",
+            str(self.input),
+            "--out",
+            str(self.run_dir),
+            "--hosts-file",
+            str(self.farm.hosts_file),
+            "--redis",
+            self.redis.url,
+            "--lease",
+            LEASE,
+            *COMMON,
+            *extra,
+        ]
         return self._popen(argv, "coordinator")
 
     def worker(self) -> subprocess.Popen:
@@ -110,10 +129,8 @@ class Crawl:
             pid = todo.pop()
             pids.append(pid)
             for task in Path(f"/proc/{pid}/task").glob("*"):
-                try:
+                with contextlib.suppress(OSError):
                     todo += [int(child) for child in (task / "children").read_text().split()]
-                except OSError:
-                    pass
         return pids
 
 
@@ -132,8 +149,10 @@ def _check_run(crawl: Crawl, web: SyntheticWeb) -> dict:
     run = json.loads((crawl.run_dir / "run.json").read_text("utf-8"))
     assert run["state"] == "finished" and run["sites"] == web.count + len(INVALID)
     scheme = crawl.redis.url.split(":")[0]
-    assert run["distributed"]["redis"].split("?")[0] in (f"{scheme}://:***@127.0.0.1:{crawl.redis.port}/0",
-                                                         f"{scheme}://127.0.0.1:{crawl.redis.port}/0")
+    assert run["distributed"]["redis"].split("?")[0] in (
+        f"{scheme}://:***@127.0.0.1:{crawl.redis.port}/0",
+        f"{scheme}://127.0.0.1:{crawl.redis.port}/0",
+    )
     for path in [*crawl.run_dir.rglob("*"), *crawl.logs]:
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
@@ -193,10 +212,8 @@ def test_the_coordinator_killed_and_resumed(setting, web):
     worker = crawl.worker()
     written = crawl.wait_for_records(HOSTS // 3, coordinator)
     for pid in crawl.descendants(coordinator):  # the coordinator and its own worker: a machine gone
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     coordinator.wait()
     assert not (crawl.run_dir / "domains.csv").exists()
     time.sleep(1)  # the other worker goes on meanwhile: its records wait in Redis
@@ -267,8 +284,9 @@ def test_tls_and_a_password(setting, tmp_path):
     # a client that does not trust the certificate is refused: the connection is really TLS
     from crawling import optout_audit
 
-    refused = optout_audit("worker", "--redis", f"rediss://:{PASSWORD}@127.0.0.1:{crawl.redis.port}/0",
-                           "--wait", "1", timeout=120)
+    refused = optout_audit(
+        "worker", "--redis", f"rediss://:{PASSWORD}@127.0.0.1:{crawl.redis.port}/0", "--wait", "1", timeout=120
+    )
     assert refused.returncode == 2 and "certificate verify failed" in refused.stderr, refused.stderr
     assert PASSWORD not in refused.stderr
 
@@ -288,8 +306,23 @@ def test_a_coordinator_stopped_by_sigterm_says_how_to_continue(setting):
     assert "--resume" in said and f"--redis redis://:***@127.0.0.1:{crawl.redis.port}/0" in said
     assert PASSWORD not in said
     resumed = crawl._popen(
-        [str(BIN / "optout-audit"), "crawl", str(crawl.input), "--out", str(crawl.run_dir), "--resume",
-         "--hosts-file", str(crawl.farm.hosts_file), "--redis", f"redis://127.0.0.1:{crawl.redis.port}/0",
-         "--lease", LEASE, *COMMON], "resumed", {"OPTOUT_REDIS_PASSWORD": PASSWORD})
+        [
+            str(BIN / "optout-audit"),
+            "crawl",
+            str(crawl.input),
+            "--out",
+            str(crawl.run_dir),
+            "--resume",
+            "--hosts-file",
+            str(crawl.farm.hosts_file),
+            "--redis",
+            f"redis://127.0.0.1:{crawl.redis.port}/0",
+            "--lease",
+            LEASE,
+            *COMMON,
+        ],
+        "resumed",
+        {"OPTOUT_REDIS_PASSWORD": PASSWORD},
+    )
     assert resumed.wait(240) == 0, crawl.output()
     _check_run(crawl, small)

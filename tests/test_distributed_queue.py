@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from redis_server import PASSWORD, RedisServer
 
 from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import Target, read_targets
 from optout_audit.distributed.connection import check_url, mask_url, sync_client
 from optout_audit.distributed.coordinator import _seed
 from optout_audit.distributed.keys import SITES_GROUP, RunKeys, decode_group, encode_group, group_targets
-from redis_server import PASSWORD, RedisServer
 
 
 @pytest.fixture
@@ -29,8 +29,15 @@ def _targets(tmp_path: Path, lines: list[str]):
 
 
 def test_sites_of_one_registered_domain_share_one_entry(tmp_path):
-    lines = ["https://a.news.co.uk/", "not a url", "shop.example.com", "https://b.news.co.uk/",
-             "http://news.co.uk:8080/", "https://other.org/", "https://www.example.com/"]
+    lines = [
+        "https://a.news.co.uk/",
+        "not a url",
+        "shop.example.com",
+        "https://b.news.co.uk/",
+        "http://news.co.uk:8080/",
+        "https://other.org/",
+        "https://www.example.com/",
+    ]
     groups, invalid = group_targets(_targets(tmp_path, lines))
     assert [(domain, [t.host for t in targets]) for domain, targets in groups] == [
         ("news.co.uk", ["a.news.co.uk", "b.news.co.uk", "news.co.uk"]),
@@ -41,8 +48,9 @@ def test_sites_of_one_registered_domain_share_one_entry(tmp_path):
 
 
 def test_an_entry_holds_the_parsed_targets(tmp_path):
-    targets = _targets(tmp_path, ["https://a.news.co.uk/", "b.news.co.uk", "http://news.co.uk:8080/x?y=1",
-                                  "bücher.news.co.uk"])
+    targets = _targets(
+        tmp_path, ["https://a.news.co.uk/", "b.news.co.uk", "http://news.co.uk:8080/x?y=1", "bücher.news.co.uk"]
+    )
     fields = {key.encode(): value.encode() for key, value in encode_group("news.co.uk", targets).items()}
     domain, decoded = decode_group(fields)
     assert domain == "news.co.uk" and decoded == targets
@@ -54,8 +62,13 @@ def test_seeding_twice_or_after_a_kill_adds_each_group_once(server, tmp_path, mo
     client = sync_client(server.url)
     keys = RunKeys("seedtest")
     client.xgroup_create(keys.sites, SITES_GROUP, id="0", mkstream=True)
-    groups = [(f"d{n}.example", [Target(f"d{n}.example", n + 1, f"d{n}.example", f"https://d{n}.example/", False,
-                                        f"https://d{n}.example")]) for n in range(1234)]
+    groups = [
+        (
+            f"d{n}.example",
+            [Target(f"d{n}.example", n + 1, f"d{n}.example", f"https://d{n}.example/", False, f"https://d{n}.example")],
+        )
+        for n in range(1234)
+    ]
     monkeypatch.setattr("optout_audit.distributed.coordinator.SEED_BATCH", 100)
     # a coordinator killed after the third batch: its count says so
     first = groups[:300]
@@ -74,7 +87,8 @@ def test_seeding_twice_or_after_a_kill_adds_each_group_once(server, tmp_path, mo
     other = RunKeys("seedtest2")
     _seed(client, other, groups[:10], skip={"https://d3.example", "https://d7.example"})
     assert [fields[b"domain"] for _, fields in client.xrange(other.sites)] == [
-        f"d{n}.example".encode() for n in range(10) if n not in (3, 7)]
+        f"d{n}.example".encode() for n in range(10) if n not in (3, 7)
+    ]
     assert client.hget(keys.meta, "seeding_done") == b"1"
 
 
@@ -90,15 +104,20 @@ def test_a_password_is_needed_and_taken_from_the_environment(server, monkeypatch
     assert sync_client(url).ping() is True
 
 
-@pytest.mark.parametrize(("url", "masked"), [
-    ("redis://:hunter2@queue.internal:6379/0", "redis://:***@queue.internal:6379/0"),
-    ("rediss://audit:hunter2@10.0.0.5:6380/1?ssl_ca_certs=/etc/ca.pem",
-     "rediss://audit:***@10.0.0.5:6380/1?ssl_ca_certs=/etc/ca.pem"),
-    ("redis://hunter2@queue.internal/0", "redis://***@queue.internal/0"),
-    ("redis://queue.internal:6379/0?password=hunter2", "redis://queue.internal:6379/0?password=***"),
-    ("redis://:p%40ss@w0rd@host:6379", "redis://:***@host:6379"),
-    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
-])
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("redis://:hunter2@queue.internal:6379/0", "redis://:***@queue.internal:6379/0"),
+        (
+            "rediss://audit:hunter2@10.0.0.5:6380/1?ssl_ca_certs=/etc/ca.pem",
+            "rediss://audit:***@10.0.0.5:6380/1?ssl_ca_certs=/etc/ca.pem",
+        ),
+        ("redis://hunter2@queue.internal/0", "redis://***@queue.internal/0"),
+        ("redis://queue.internal:6379/0?password=hunter2", "redis://queue.internal:6379/0?password=***"),
+        ("redis://:p%40ss@w0rd@host:6379", "redis://:***@host:6379"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
 def test_passwords_are_masked(url, masked):
     assert mask_url(url) == masked
     assert "hunter2" not in mask_url(url) and "w0rd" not in mask_url(url)
@@ -131,8 +150,9 @@ def test_an_unreachable_redis_is_one_line_and_exit_2(tmp_path):
     from crawling import optout_audit
     from redis_server import free_port
 
-    completed = optout_audit("worker", "--redis", f"redis://:topsecret@127.0.0.1:{free_port()}/0", "--wait", "1",
-                             timeout=200)
+    completed = optout_audit(
+        "worker", "--redis", f"redis://:topsecret@127.0.0.1:{free_port()}/0", "--wait", "1", timeout=200
+    )
     assert completed.returncode == 2, completed.stderr
     assert "topsecret" not in completed.stderr and "Traceback" not in completed.stderr
     assert completed.stderr.startswith("optout-audit: error: Redis at redis://:***@127.0.0.1:")

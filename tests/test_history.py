@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from crawling import optout_audit
+
 from optout_audit.agents import training_agents
 from optout_audit.items import AgentResult, Fetch, SiteAudit
 from optout_audit.report import build_reports
 from optout_audit.report.history import MAIN_AGENTS, TREND_COLUMNS, run_trends
+from optout_audit.report.load import domain_agents
 from optout_audit.report.synthetic import write_synthetic_audit
 
 
@@ -151,7 +152,7 @@ def test_trend_figures_agree_with_the_run_reports(synthetic_run):
     assert trend["ok"] == int(summary["ok"])
     for agent in MAIN_AGENTS:
         assert trend[f"full_share_{agent}"] == agents.loc[agent, "full_share"], agent
-    rows = pd.read_csv(synthetic_run / "domain_agents.csv", keep_default_na=False)
+    rows = domain_agents(synthetic_run, expand=True)
     read = rows[rows["verdict"] != "unknown"]
     for purpose in ("training", "search", "user-triggered", "other"):
         blocking = read[read["purpose"] == purpose].groupby("domain")["verdict"].agg(lambda v: (v == "full").any())

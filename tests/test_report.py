@@ -8,23 +8,30 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-
 from contract import DESIGN_REQUIRED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_audit.agents import ai_agents, training_agents
+from optout_audit.auditfile import Chunk, read_record
 from optout_audit.report import REPORT_COLUMNS, build_reports, csv_cells, neutralise
-from optout_audit.report.agents import count_verdicts, per_agent, per_site_agent
+from optout_audit.report.agents import (
+    HEADLINE_AGENTS,
+    agent_columns,
+    count_verdicts,
+    per_agent,
+    site_agents,
+)
 from optout_audit.report.csvsafe import FORMULA_STARTS
-from optout_audit.report.domains import with_agent_counts
-from optout_audit.report.read import load_named, load_sites
+from optout_audit.report.load import domain_agents
+from optout_audit.report.signals import KNOWN_SIGNALS
 from optout_audit.report.synthetic import synthetic_records, write_synthetic_audit
 from optout_audit.report.write import csv_text
 
@@ -65,7 +72,8 @@ def test_report_columns_start_with_design_contract() -> None:
 def test_build_reports_writes_every_file_with_its_header(tmp_path: Path) -> None:
     shutil.copytree(SMALL, tmp_path / "run")
     paths = build_reports(tmp_path / "run", generated_at=STAMP)
-    assert paths == {name: tmp_path / "run" / name for name in REPORT_COLUMNS}
+    assert paths == {name: tmp_path / "run" / name for name in [*REPORT_COLUMNS, "report.html"]}
+    assert text(paths.pop("report.html")).startswith("<!DOCTYPE html>")
     for name, path in paths.items():
         body = text(path)
         assert body.split("\n", 1)[0] == ",".join(REPORT_COLUMNS[name])
@@ -82,17 +90,17 @@ def test_missing_audit_jsonl_raises(tmp_path: Path) -> None:
 # --- domains.csv --------------------------------------------------------------------------------
 
 DOMAINS_CSV = """\
-input,domain,status,robots_status,reserves_ai_training,reservation_signals,blocks_all_crawlers,noai,noimageai,tdm_reservation,tdm_source,tdm_policy,content_signal,content_usage,error,registered_domain,url,fault,robots_http_status,home_status,tdmrep_status,aitxt_status,own_access,training_agents_full,ai_agents_named,signals,started_at,finished_at
-https://News.Example/,news.example,ok,ok,yes,robots_training_agent_full,false,false,false,0,header,"'=HYPERLINK(""http://evil.example"",""click"")",'+cmd|' /C calc'!A0,,,news.example,https://news.example/,,200,ok,missing,missing,true,2,3,content_signal;robots_names_ai_agent;robots_training_agent_full,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-blog.example,blog.example,ok,missing,no,,false,false,false,,,,,,,blog.example,https://blog.example/,,404,ok,missing,missing,true,0,0,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-shop.example,shop.example,ok,server_error,yes,tdm_reservation,,,,1,tdmrep.json,https://shop.example/policy.json,,,,shop.example,https://shop.example/,,503,skipped,ok,missing,false,,,tdm_reservation;tdmrep_json,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-down.example,down.example,unreachable,unreachable,unknown,,,,,,,,,,DNS lookup failed,down.example,https://down.example/,dns_error,,skipped,unreachable,unreachable,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-slow.example,slow.example,timeout,timeout,unknown,,,,,,,,,,no answer within 30 s,slow.example,https://slow.example/,timeout,,skipped,timeout,timeout,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-'=cmd|' /C calc'!A0,,invalid_input,skipped,,,,,,,,,,,not a host name,,,,,skipped,skipped,skipped,,,,,,
-'-2+3,,invalid_input,,,,,,,,,,,,empty host,,,,,,,,,,,,,
-bücher.example,xn--bcher-kva.example,ok,ok,yes,robots_blocks_all,true,,,,,,,,,xn--bcher-kva.example,https://xn--bcher-kva.example/,,200,skipped,missing,missing,false,40,1,robots_blocks_all;robots_names_ai_agent,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-reset.example,reset.example,error,error,unknown,,,,,,,,,,connection closed mid-body,reset.example,https://reset.example/,connection_dropped,,skipped,error,error,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z
-"""  # noqa: E501
+input,domain,status,robots_status,reserves_ai_training,reservation_signals,blocks_all_crawlers,noai,noimageai,tdm_reservation,tdm_source,tdm_policy,content_signal,content_usage,error,registered_domain,url,fault,robots_http_status,home_status,tdmrep_status,aitxt_status,own_access,training_agents_full,ai_agents_named,signals,started_at,finished_at,gptbot_verdict,claudebot_verdict,google_extended_verdict,ccbot_verdict,perplexitybot_verdict,applebot_extended_verdict,bytespider_verdict,meta_externalagent_verdict
+https://News.Example/,news.example,ok,ok,yes,robots_training_agent_full,false,false,false,0,header,"'=HYPERLINK(""http://evil.example"",""click"")",'+cmd|' /C calc'!A0,,,news.example,https://news.example/,,200,ok,missing,missing,true,2,3,content_signal;robots_names_ai_agent;robots_training_agent_full,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,full,partial,partial,full,partial,partial,partial,partial
+blog.example,blog.example,ok,missing,no,,false,false,false,,,,,,,blog.example,https://blog.example/,,404,ok,missing,missing,true,0,0,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,none,none,none,none,none,none,none,none
+shop.example,shop.example,ok,server_error,yes,tdm_reservation,,,,1,tdmrep.json,https://shop.example/policy.json,,,,shop.example,https://shop.example/,,503,skipped,ok,missing,false,,,tdm_reservation;tdmrep_json,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
+down.example,down.example,unreachable,unreachable,unknown,,,,,,,,,,DNS lookup failed,down.example,https://down.example/,dns_error,,skipped,unreachable,unreachable,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
+slow.example,slow.example,timeout,timeout,unknown,,,,,,,,,,no answer within 30 s,slow.example,https://slow.example/,timeout,,skipped,timeout,timeout,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
+'=cmd|' /C calc'!A0,,invalid_input,skipped,,,,,,,,,,,not a host name,,,,,skipped,skipped,skipped,,,,,,,,,,,,,,
+'-2+3,,invalid_input,,,,,,,,,,,,empty host,,,,,,,,,,,,,,,,,,,,,
+bücher.example,xn--bcher-kva.example,ok,ok,yes,robots_blocks_all,true,,,,,,,,,xn--bcher-kva.example,https://xn--bcher-kva.example/,,200,skipped,missing,missing,false,40,1,robots_blocks_all;robots_names_ai_agent,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,none,full,full,full,full,full,full,full
+reset.example,reset.example,error,error,unknown,,,,,,,,,,connection closed mid-body,reset.example,https://reset.example/,connection_dropped,,skipped,error,error,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
+"""
 
 
 def test_domains_csv_is_exactly_one_row_per_record(small_run: Path) -> None:
@@ -100,6 +108,8 @@ def test_domains_csv_is_exactly_one_row_per_record(small_run: Path) -> None:
     # row 3: robots.txt 503, so no agent count (empty, not 0) although tdmrep.json reserves;
     # rows 6-7: invalid inputs kept, their formula-like input neutralised;
     # row 8: '*' full leaves 41 training agents full but GPTBot (named, allowed): 40; NotListedBot ignored.
+    # The headline verdicts: news.example names GPTBot and CCBot (full), '*' is partial for the others;
+    # shop.example (robots.txt 503) and the failed sites: unknown; invalid inputs: empty.
     assert text(small_run / "domains.csv") == DOMAINS_CSV
 
 
@@ -112,46 +122,76 @@ def test_domains_csv_reads_back_with_tri_states(small_run: Path) -> None:
 
 # --- domain_agents.csv --------------------------------------------------------------------------
 
+DOMAIN_AGENTS_CSV = """\
+domain,agent,purpose,verdict,named,via,rule,line
+news.example,*,,partial,false,wildcard,Disallow: /admin/,11
+news.example,CCBot,training,full,true,named,Disallow: /,5
+news.example,ChatGPT-User,user-triggered,partial,true,named,Disallow: /private/,8
+news.example,GPTBot,training,full,true,named,Disallow: /,2
+blog.example,*,,none,false,default,,
+shop.example,*,,unknown,false,,,
+down.example,*,,unknown,false,,,
+slow.example,*,,unknown,false,,,
+xn--bcher-kva.example,*,,full,false,wildcard,Disallow: /,2
+xn--bcher-kva.example,GPTBot,training,none,true,named,Allow: /,4
+reset.example,*,,unknown,false,,,
+"""
 
-def test_domain_agents_has_every_listed_agent_for_every_audited_domain(small_run: Path) -> None:
-    rows = table(small_run / "domain_agents.csv")
+
+def test_domain_agents_has_a_star_row_per_audited_domain_then_its_named_agents(small_run: Path) -> None:
+    # Named agents in the list's order (CCBot, ChatGPT-User, GPTBot); invalid inputs have no rows;
+    # NotListedBot (named, not on the list) is left out.
+    assert text(small_run / "domain_agents.csv") == DOMAIN_AGENTS_CSV
+
+
+def test_expanded_domain_agents_has_every_listed_agent_for_every_audited_domain(small_run: Path) -> None:
+    rows = domain_agents(small_run, expand=True)
     assert len(AGENTS) == 166
     assert len(rows) == len(AUDITED) * 166
-    assert list(rows["domain"].drop_duplicates()) == AUDITED  # invalid inputs have no agent rows
-    assert list(rows["agent"]) == AGENTS * len(AUDITED)
+    assert list(rows["domain"].drop_duplicates()) == AUDITED
+    assert list(rows["agent"].astype(str)) == AGENTS * len(AUDITED)
     assert set(rows["verdict"]) == {"full", "partial", "none", "unknown"}
-    assert "NotListedBot" not in set(rows["agent"])
-
-
-def test_domain_agents_rows_named_and_expanded(small_run: Path) -> None:
-    rows = table(small_run / "domain_agents.csv").set_index(["domain", "agent"])
-    picked = rows.loc[
+    picked = rows.set_index(["domain", "agent"]).loc[
         [("news.example", "GPTBot"), ("news.example", "ChatGPT-User"), ("news.example", "AddSearchBot"),
          ("blog.example", "GPTBot"), ("shop.example", "GPTBot"), ("xn--bcher-kva.example", "GPTBot"),
          ("xn--bcher-kva.example", "CCBot")]
     ].reset_index()  # fmt: skip
-    expected = pd.DataFrame(
-        [
-            ["news.example", "GPTBot", "training", "full", "true", "named", "Disallow: /", "2"],
-            ["news.example", "ChatGPT-User", "user-triggered", "partial", "true", "named", "Disallow: /private/", "8"],
-            ["news.example", "AddSearchBot", "search", "partial", "false", "wildcard", "Disallow: /admin/", "11"],
-            ["blog.example", "GPTBot", "training", "none", "false", "default", "", ""],
-            ["shop.example", "GPTBot", "training", "unknown", "false", "", "", ""],
-            ["xn--bcher-kva.example", "GPTBot", "training", "none", "true", "named", "Allow: /", "4"],
-            ["xn--bcher-kva.example", "CCBot", "training", "full", "false", "wildcard", "Disallow: /", "2"],
-        ],
-        columns=REPORT_COLUMNS["domain_agents.csv"],
-    )
-    pdt.assert_frame_equal(picked, expected)
+    cells = picked.astype(object).where(picked.notna(), None).values.tolist()
+    assert cells == [
+        ["news.example", "GPTBot", "training", "full", True, "named", "Disallow: /", 2],
+        ["news.example", "ChatGPT-User", "user-triggered", "partial", True, "named", "Disallow: /private/", 8],
+        ["news.example", "AddSearchBot", "search", "partial", False, "wildcard", "Disallow: /admin/", 11],
+        ["blog.example", "GPTBot", "training", "none", False, "default", None, None],
+        ["shop.example", "GPTBot", "training", "unknown", False, None, None, None],
+        ["xn--bcher-kva.example", "GPTBot", "training", "none", True, "named", "Allow: /", 4],
+        ["xn--bcher-kva.example", "CCBot", "training", "full", False, "wildcard", "Disallow: /", 2],
+    ]
 
 
-def test_domain_counts_agree_with_domain_agents(small_run: Path) -> None:
-    rows = table(small_run / "domain_agents.csv")
+def test_expanded_domain_agents_is_typed(small_run: Path) -> None:
+    rows = domain_agents(small_run, expand=True)
+    dtypes = rows.dtypes.astype(str).to_dict()
+    assert dtypes["named"] == "boolean" and dtypes["line"] == "Int64"
+    assert dtypes["agent"] == dtypes["purpose"] == dtypes["verdict"] == "category"
+    assert list(rows["verdict"].cat.categories) == ["full", "partial", "none", "unknown"]
+
+
+def test_domain_counts_agree_with_expanded_domain_agents(small_run: Path) -> None:
+    rows = domain_agents(small_run, expand=True)
     full = rows[rows["purpose"].eq("training") & rows["verdict"].eq("full")].groupby("domain").size()
     domains = table(small_run / "domains.csv").set_index("domain")
     assert domains.loc["news.example", "training_agents_full"] == str(full["news.example"]) == "2"
     assert domains.loc["xn--bcher-kva.example", "training_agents_full"] == str(full["xn--bcher-kva.example"])
     assert len(training_agents()) - 1 == 40
+    verdicts = rows.set_index(["domain", "agent"])["verdict"].astype(str)
+    for agent in HEADLINE_AGENTS:
+        column = domains[agent.lower().replace("-", "_") + "_verdict"]
+        for domain in AUDITED:
+            assert column[domain] == verdicts[(domain, agent)], (domain, agent)
+
+
+def test_headline_agents_are_on_the_agent_list() -> None:
+    assert set(HEADLINE_AGENTS) <= set(AGENTS)
 
 
 # --- agents.csv ---------------------------------------------------------------------------------
@@ -189,20 +229,39 @@ def test_full_share_is_empty_without_a_read_robots_txt() -> None:
 
 SIGNALS_CSV = """\
 signal,domains,share,reserving
-robots_names_ai_agent,2,0.5,false
-content_signal,1,0.25,false
-robots_blocks_all,1,0.25,true
 robots_training_agent_full,1,0.25,true
+robots_training_agent_partial,0,0.0,true
+robots_blocks_all,1,0.25,true
+noai,0,0.0,true
+noimageai,0,0.0,true
 tdm_reservation,1,0.25,true
-tdmrep_json,1,0.25,false
-ai_txt_disallow_all,0,0.0,true
+tdmrep_partial,0,0.0,true
 content_signal_ai_train_no,0,0.0,true
 content_usage_train_ai_n,0,0.0,true
 disallow_ai_training,0,0.0,true
-noai,0,0.0,true
-noimageai,0,0.0,true
-robots_training_agent_partial,0,0.0,true
-tdmrep_partial,0,0.0,true
+ai_txt_disallow_all,0,0.0,true
+content_usage_train_ai_n_partial,0,0.0,true
+disallow_ai_training_partial,0,0.0,true
+ai_txt_partial,0,0.0,true
+rsl_prohibits_ai_train,0,0.0,true
+rsl_prohibits_ai_train_partial,0,0.0,true
+rsl_licence_required,0,0.0,true
+rsl_licence_required_partial,0,0.0,true
+trust_txt_datatraining_no,0,0.0,true
+robots_names_ai_agent,2,0.5,false
+tdmrep_json,1,0.25,false
+ai_txt,0,0.0,false
+rsl_license,0,0.0,false
+rsl_document,0,0.0,false
+content_signal,1,0.25,false
+content_usage,0,0.0,false
+x_robots_tag,0,0.0,false
+disallow_ai_training_line,0,0.0,false
+bing_nocache,0,0.0,false
+bing_noarchive,0,0.0,false
+trust_txt,0,0.0,false
+llms_txt,0,0.0,false
+tdm_policy_document,0,0.0,false
 """
 
 SUMMARY_CSV = f"""\
@@ -223,13 +282,15 @@ tdm_reservation,1
 noai,0
 noimageai,0
 unreadable_lines,0
+duplicate_lines,
+complete,
 agent_list,ai.robots.txt@738c80d (2026-08-22)
 generated_at,{STAMP}
 """
 
 
 def test_signals_csv_counts_records_and_shares_over_ok_sites(small_run: Path) -> None:
-    # 4 ok sites; every reservation signal is listed, seen or not.
+    # 4 ok sites; every known signal is listed, seen or not, reservation signals first, in a fixed order.
     assert text(small_run / "signals.csv") == SIGNALS_CSV
 
 
@@ -246,7 +307,7 @@ def test_empty_run_has_headers_zeros_and_empty_shares(tmp_path: Path) -> None:
     assert set(agents["full"]) == {"0"}
     assert set(agents["full_share"]) == {""}
     signals = table(paths["signals.csv"])
-    assert len(signals) == 11
+    assert list(signals["signal"]) == list(KNOWN_SIGNALS)
     assert set(signals["domains"]) == {"0"}
     assert set(signals["share"]) == {""}
     summary = table(paths["summary.csv"]).set_index("metric")["value"]
@@ -268,9 +329,12 @@ def test_cut_last_line_and_blank_lines_are_skipped_and_counted(tmp_path: Path) -
     assert summary["unreadable_lines"] == "2"
 
 
-def test_load_sites_sets_dtypes() -> None:
-    records = list(synthetic_records(40))
-    sites = load_sites(records, first=100)
+def _chunk(records: list[dict], first: int = 0) -> Chunk:
+    return Chunk(first, [read_record(json.dumps(record).encode()) for record in records], [], len(records))
+
+
+def test_chunk_frames_have_the_schema_dtypes() -> None:
+    sites = _chunk(list(synthetic_records(40)), first=100).sites()
     assert list(sites.index) == list(range(100, 140))
     assert sites.index.name == "record"
     dtypes = sites.dtypes.astype(str)
@@ -280,32 +344,47 @@ def test_load_sites_sets_dtypes() -> None:
     assert all(isinstance(value, list) for value in sites["signals"])
 
 
-def test_per_site_agent_overlays_named_entries_on_other_agents() -> None:
+def test_named_entries_override_the_star_reading() -> None:
     records = [
         {"input": "a.test", "domain": "a.test", "status": "ok",
          "agents": [{"agent": "GPTBot", "verdict": "full", "named": True, "via": "named", "rule": "Disallow: /",
-                     "line": 2}],
+                     "line": 2},
+                    {"agent": "CCBot", "verdict": "none", "named": True, "via": "named", "rule": "", "line": 4},
+                    {"agent": "CCBot", "verdict": "partial", "named": True, "via": "named", "rule": "Disallow: /a",
+                     "line": 5}],
          "other_agents": {"agent": "*", "verdict": "none", "named": False, "via": "default", "rule": "",
                           "line": None}},
         {"input": "b", "status": "invalid_input", "error": "not a host name"},
         {"input": "c.test", "domain": "c.test", "status": "timeout", "other_agents": {}},
     ]  # fmt: skip
-    sites, named = load_sites(records, first=10), load_named(records, first=10)
-    rows = per_site_agent(sites, named)
-    assert len(rows) == 2 * 166
-    assert list(rows["record"].drop_duplicates()) == [10, 12]
-    gpt = rows[rows["agent"].eq("GPTBot")].reset_index(drop=True)
-    expected = pd.DataFrame({
-        "record": [10, 12], "domain": ["a.test", "c.test"], "verdict": ["full", "unknown"],
-        "named": pd.array([True, pd.NA], dtype="boolean"), "via": ["named", pd.NA], "rule": ["Disallow: /", pd.NA],
-        "line": pd.array([2, pd.NA], dtype="Int64"),
-    }).astype({"domain": "str", "verdict": "str", "via": "str", "rule": "str"})  # fmt: skip
-    pdt.assert_frame_equal(gpt[list(expected.columns)].astype({"domain": "str"}), expected)
-    counts = with_agent_counts(sites, rows)
-    assert list(counts["training_agents_full"]) == [1, pd.NA, pd.NA]
-    verdicts = count_verdicts(rows)
+    chunk = _chunk(records, first=10)
+    sites, named = chunk.sites(), chunk.named()
+    rows = site_agents(sites, named)
+    # a.test: its "*" row, then CCBot (the last of its two entries) and GPTBot in the list's order
+    assert rows[["record", "agent", "verdict"]].values.tolist() == [
+        [10, "*", "none"], [10, "CCBot", "partial"], [10, "GPTBot", "full"], [12, "*", "unknown"]]
+    columns = agent_columns(sites, named)
+    assert list(columns["training_agents_full"]) == [1, pd.NA, pd.NA]
+    assert list(columns["ai_agents_named"]) == [2, pd.NA, pd.NA]
+    assert columns["gptbot_verdict"].fillna("").tolist() == ["full", "", "unknown"]
+    assert columns["claudebot_verdict"].fillna("").tolist() == ["none", "", "unknown"]
+    verdicts = count_verdicts(sites, named)
     assert verdicts.loc["GPTBot"].tolist() == [1, 0, 0, 1, 1]  # full partial none unknown named
-    assert verdicts.loc["CCBot"].tolist() == [0, 0, 1, 1, 0]
+    assert verdicts.loc["CCBot"].tolist() == [0, 1, 0, 1, 1]
+    assert verdicts.loc["ClaudeBot"].tolist() == [0, 0, 1, 1, 0]
+
+
+def test_counts_equal_the_expanded_pairs(tmp_path: Path) -> None:
+    # agents.csv and domains.csv count from the compact rows; the expanded pairs must give the same.
+    write_synthetic_audit(tmp_path / "audit.jsonl", 700, seed=5)
+    paths = build_reports(tmp_path, chunksize=99, generated_at=STAMP)
+    pairs = domain_agents(tmp_path, expand=True)
+    counts = pairs.groupby(["agent", "verdict"], observed=False).size().unstack()
+    agents = pd.read_csv(paths["agents.csv"]).set_index("agent")
+    for verdict in ("full", "partial", "none", "unknown"):
+        assert counts[verdict].reindex(agents.index).tolist() == agents[verdict].tolist(), verdict
+    named = pairs.groupby("agent", observed=False)["named"].sum().reindex(agents.index)
+    assert named.tolist() == agents["named"].tolist()
 
 
 # --- chunks ---------------------------------------------------------------------------------------
@@ -336,8 +415,9 @@ def test_synthetic_20000_records_in_small_chunks(tmp_path: Path) -> None:
     audited = domains[domains["status"].ne("invalid_input")]
     summary = table(paths["summary.csv"]).set_index("metric")["value"]
     assert len(domains) == 20_000 == int(summary["sites"])
-    with paths["domain_agents.csv"].open(encoding="utf-8") as lines:
-        assert sum(1 for _ in lines) - 1 == len(audited) * 166
+    assert len(domain_agents(tmp_path, expand=True)) == len(audited) * 166
+    compact = table(paths["domain_agents.csv"])
+    assert compact["agent"].eq("*").sum() == len(audited)
     agents = table(paths["agents.csv"]).set_index("agent")
     per_verdict = agents[["full", "partial", "none", "unknown"]].astype(int).sum(axis=1)
     assert set(per_verdict) == {len(audited)}

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from crawling import optout_audit
+
 from optout_audit.report.runs import RUN_COLUMNS, find_runs, run_records, run_table
 
 SHA = "ab" * 32

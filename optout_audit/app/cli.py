@@ -1,7 +1,7 @@
 """``optout-audit``: crawl a URL list, rebuild reports, run the demo, look at runs over time.
 
     optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
-                             [--workers N] [--log-level LEVEL]
+                             [--workers N] [--log-level LEVEL] [--dns-server ADDR[:PORT]]... [--allow-private-networks]
                              [--redis URL [--lease S]]
     optout-audit worker [--redis URL] [--run RUN_ID] [--concurrency N] [--wait S]   a machine of a --redis run
     optout-audit report RUN_DIR
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from optout_audit import __version__
 from optout_audit.app.errors import UsageError
+from optout_audit.app.terminal import printable
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -59,11 +60,27 @@ def _positive(kind: type) -> callable:
     return parse
 
 
+def _input_file(text: str) -> Path:
+    if "://" in text and not Path(text).exists():  # Path() would fold "https://x" into "https:/x"
+        raise argparse.ArgumentTypeError(f"must be a file listing URLs, not a URL: {text!r} "
+                                         "(write it into a file, one URL a line)")
+    return Path(text)
+
+
 def _log_level(text: str) -> str:
     level = text.upper()
     if level not in LOG_LEVELS:
         raise argparse.ArgumentTypeError(f"must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return level
+
+
+def _dns_server(text: str) -> str:
+    from optout_audit.downloader.dns import parse_server
+
+    try:
+        return parse_server(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     crawl = commands.add_parser("crawl", help="audit every site of a URL list and write the reports")
-    crawl.add_argument("input", type=Path, help="text list, CSV with url/domain column, or Tranco rank,domain")
+    crawl.add_argument("input", type=_input_file, help="text list, CSV with url/domain column, or Tranco rank,domain")
     crawl.add_argument("--out", type=Path, help="run folder (default: reports/<UTC timestamp>/)")
     crawl.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
     crawl.add_argument("--timeout", type=_positive(float), default=20.0, help="seconds per request (default 20)")
@@ -86,11 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Scrapy log level (default WARNING; INFO adds Scrapy's settings and stats)")
     crawl.add_argument("--cache", type=Path, metavar="DIR",
                        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
+    crawl.add_argument("--dns-server", action="append", type=_dns_server, default=[], metavar="ADDR[:PORT]",
+                       help="send name look-ups to this DNS server (repeatable; default: the system's resolv.conf)")
+    crawl.add_argument("--allow-private-networks", action="store_true",
+                       help="also connect to loopback, private and link-local addresses (a local mirror)")
+    crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
 
     crawl.add_argument("--redis", metavar="URL",
                        help="coordinate a run over many machines through this Redis (see `optout-audit worker`)")
     crawl.add_argument("--lease", type=_positive(float), metavar="S",
-                       help="with --redis: seconds before a silent worker's sites go to another (default 4 x --timeout)")
+                       help="with --redis: seconds before a silent worker's sites go to another (default 4 x timeout)")
 
     worker = commands.add_parser("worker", help="audit sites of a distributed run (crawl --redis) until it is complete")
     worker.add_argument("--redis", metavar="URL", help="the run's Redis (default: $OPTOUT_REDIS_URL)")
@@ -102,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
+    report.add_argument("--from-archive", action="store_true",
+                        help="rebuild audit.jsonl and the reports from the run's archived bytes (no network), into --out")
+    report.add_argument("--out", type=Path, metavar="DIR", help="with --from-archive: where (default RUN_DIR-from-archive/)")
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
@@ -118,6 +143,25 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
     history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+
+    verify = commands.add_parser("verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    permissions = commands.add_parser("filter", help="per-URL answers from a run's evidence: permissions.csv")
+    permissions.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    permissions.add_argument("urls", type=Path, metavar="URLS_FILE", help="one URL a line")
+    permissions.add_argument("--agent", help="the user-agent token asked about, e.g. GPTBot")
+    permissions.add_argument("--purpose", choices=("training", "search", "user-triggered", "other"),
+                             help="a purpose class instead of (or for) an agent, e.g. training")
+    permissions.add_argument("--out", type=Path, default=Path("permissions.csv"), help="default ./permissions.csv")
+
+    check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
+    check.add_argument("site", metavar="SITE", help="a domain or URL")
+    check.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
+    check.add_argument("--goal", choices=["block-training", "block-ai", "allow-search-only"], default="block-training",
+                       help="what the site's signals should say (default block-training)")
+    check.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check.add_argument("--timeout", type=_positive(float), default=10.0, help="seconds per request (default 10)")
     return parser
 
 
@@ -128,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "crawl":
             return _crawl(args)
+        if args.command == "report" and args.from_archive:
+            from optout_audit.archive.cli import from_archive_command
+
+            return from_archive_command(args)
         if args.command == "worker":
             from optout_audit.distributed.worker import worker_command
 
@@ -136,12 +184,24 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "verify":
+            from optout_audit.archive.verify import main as verify_main
+
+            return verify_main(args.run_dir)
+        if args.command == "filter":
+            from optout_audit.archive.cli import filter_command
+
+            return filter_command(args)
+        if args.command == "check":
+            from optout_audit.app.check import check
+
+            return check(args)
         if args.command in ("runs", "diff", "history"):
             from optout_audit.app import history as history_cli
 
             return history_cli.COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except RunInterrupted as exc:
         print(f"optout-audit: {exc}; the reports in {exc.run_dir}/ are partial (summary.csv complete=false)",
@@ -150,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optout-audit: continue it with: {exc.command}", file=sys.stderr)
         return exc.exit_code
     except RunFailed as exc:
-        print(f"optout-audit: error: {exc}", file=sys.stderr)
+        print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_USAGE
 
@@ -168,6 +228,9 @@ def _crawl(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         cache=args.cache,
         workers=args.workers,
+        dns_servers=tuple(args.dns_server),
+        allow_private_networks=args.allow_private_networks,
+        archive=not args.no_archive,
         redis=_redis_url(args),
         lease=args.lease,
     )
@@ -229,9 +292,10 @@ def _report(run_dir: Path) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from optout_audit.app.run import run_demo
+    from optout_audit.app.run import make_run_folder, run_demo
 
     out = args.out or Path("reports") / ("demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    make_run_folder(out)
     print(f"auditing the bundled local web into {out}/", file=sys.stderr)
     run_dir = run_demo(out, args.log_level)
     _print_summary(run_dir)
@@ -244,7 +308,7 @@ def _print_summary(run_dir: Path) -> None:
     if summary.is_file():
         for line in summary.read_text("utf-8").splitlines()[1:]:
             metric, _, value = line.partition(",")
-            print(f"  {metric:<24} {value}")
+            print(f"  {metric:<24} {printable(value)}")
 
 
 def entry() -> int:

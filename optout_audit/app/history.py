@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 
 from optout_audit.app.errors import UsageError
+from optout_audit.app.terminal import printable
+from optout_audit.auditfile import AUDIT_FILE
 
 __all__ = ["COMMANDS"]
 
@@ -19,7 +21,7 @@ __all__ = ["COMMANDS"]
 def _run_folder(path: Path, role: str) -> Path:
     if not path.is_dir():
         raise UsageError(f"{role} run folder not found: {path}")
-    if not (path / "audit.jsonl").is_file():
+    if not (path / AUDIT_FILE).is_file():
         raise UsageError(f"{path} is not a run folder: it has no audit.jsonl")
     return path
 
@@ -41,7 +43,7 @@ def runs(args: argparse.Namespace) -> int:
     if not found:
         print(f"no runs in {args.dir}/ (a run folder holds run.json or audit.jsonl)")
         return 0
-    print(run_records(found).pipe(run_table).pipe(format_table))
+    print("\n".join(printable(line) for line in run_records(found).pipe(run_table).pipe(format_table).splitlines()))
     return 0
 
 
@@ -53,7 +55,7 @@ def diff(args: argparse.Namespace) -> int:
     result = diff_runs(old, new, out)
     print(f"changes from {old} to {new} written to {result.path}")
     for line in result.summary:
-        print(f"  {line}")
+        print(f"  {printable(line)}")
     return 0
 
 
@@ -63,7 +65,7 @@ def history(args: argparse.Namespace) -> int:
 
     if not args.runs_dir.is_dir():
         raise UsageError(f"folder not found: {args.runs_dir}")
-    found = [path for path in find_runs(args.runs_dir) if (path / "audit.jsonl").is_file()]
+    found = [path for path in find_runs(args.runs_dir) if (path / AUDIT_FILE).is_file()]
     if not found:
         raise UsageError(f"no runs with an audit.jsonl in {args.runs_dir}")
     out = _out_file(args.out) if args.out else args.runs_dir / "trends.csv"

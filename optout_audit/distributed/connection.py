@@ -85,9 +85,13 @@ def _options(url: str, asynchronous: bool, patient: bool) -> dict:
     from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
 
     # cap 1 s: about OUTAGE_SECONDS of retries in all; an impatient client (the first contact) tries thrice
-    options = {"retry": _retry(asynchronous, int(OUTAGE_SECONDS) if patient else 2),
-               "retry_on_error": [ConnectionError, TimeoutError, BusyLoadingError],
-               "socket_connect_timeout": 10, "health_check_interval": 30, "client_name": "optout-audit"}
+    options = {
+        "retry": _retry(asynchronous, int(OUTAGE_SECONDS) if patient else 2),
+        "retry_on_error": [ConnectionError, TimeoutError, BusyLoadingError],
+        "socket_connect_timeout": 10,
+        "health_check_interval": 30,
+        "client_name": "optout-audit",
+    }
     if not urlsplit(url).password and os.environ.get(PASSWORD_ENV):
         options["password"] = os.environ[PASSWORD_ENV]
     return options

@@ -34,7 +34,13 @@ from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import read_targets
 from optout_audit.distributed.connection import describe_error, first_contact, mask_url, sync_client
 from optout_audit.distributed.keys import (
-    CURRENT, RESULTS_GROUP, SITES_GROUP, RunKeys, encode_group, group_targets, iter_batches,
+    CURRENT,
+    RESULTS_GROUP,
+    SITES_GROUP,
+    RunKeys,
+    encode_group,
+    group_targets,
+    iter_batches,
 )
 from optout_audit.distributed.source import encode_record
 from optout_audit.distributed.worker import URL_ENV
@@ -71,8 +77,14 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
     keys = RunKeys(run.record["run_id"])
     lease = lease_of(run.options.timeout, run.options.lease)
     # (kept across resumes: the duplicates dropped so far)
-    run.record["distributed"] = {**run.record.get("distributed", {}), "redis": mask_url(url), "lease": lease,
-                                 "grouped_by": "registered_domain"}
+    # Workers keep no evidence archive yet: the run says so rather than promise one.
+    run.record["settings"]["archive"] = False
+    run.record["distributed"] = {
+        **run.record.get("distributed", {}),
+        "redis": mask_url(url),
+        "lease": lease,
+        "grouped_by": "registered_domain",
+    }
     try:
         groups, invalid = group_targets(read_targets(run.options.input))
         entries = sum(len(targets) for _, targets in groups) + len(invalid)
@@ -100,16 +112,24 @@ def _publish(client, keys: RunKeys, run: Run, lease: float) -> None:
     state = client.hget(keys.meta, "state")
     if state == b"complete":
         raise UsageError(f"run {keys.run_id} is already complete in Redis; its records were collected")
-    settings = {"timeout": run.options.timeout, "extra": dict(sorted(run.options.extra.items()))}
+    options = run.options
+    settings = {
+        "timeout": options.timeout,
+        "extra": dict(sorted(options.extra.items())),
+        "dns_servers": list(options.dns_servers),
+        "allow_private_networks": options.allow_private_networks,
+    }
     for stream, group in ((keys.sites, SITES_GROUP), (keys.results, RESULTS_GROUP)):
         try:  # before the run is said running: a worker joining at once finds its group
             client.xgroup_create(stream, group, id="0", mkstream=True)
-        except Exception as exc:  # noqa: BLE001 - BUSYGROUP: made by an earlier start of this run
+        except Exception as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
     pipe = client.pipeline(transaction=True)
-    pipe.hset(keys.meta, mapping={"state": "running", "settings": json.dumps(settings), "hosts_file": hosts,
-                                  "lease": str(lease)})
+    pipe.hset(
+        keys.meta,
+        mapping={"state": "running", "settings": json.dumps(settings), "hosts_file": hosts, "lease": str(lease)},
+    )
     pipe.set(CURRENT, keys.run_id)
     pipe.execute()
 
@@ -171,8 +191,13 @@ class _Collector:
         from optout_audit.auditfile import read_line
 
         start = "0" if self.pending_first else ">"
-        reply = self.client.xreadgroup(RESULTS_GROUP, "coordinator", {self.keys.results: start},
-                                       count=COLLECT_COUNT, block=None if self.pending_first else COLLECT_BLOCK_MS)
+        reply = self.client.xreadgroup(
+            RESULTS_GROUP,
+            "coordinator",
+            {self.keys.results: start},
+            count=COLLECT_COUNT,
+            block=None if self.pending_first else COLLECT_BLOCK_MS,
+        )
         messages = reply[0][1] if reply else []
         if self.pending_first and not messages:
             self.pending_first = False
@@ -213,8 +238,17 @@ def _crawl_and_collect(client, keys: RunKeys, run: Run, collector: _Collector, e
 
     start = len(collector.seen)
     env = {**os.environ, URL_ENV: run.options.redis}
-    argv = [sys.executable, "-m", "optout_audit.distributed.worker", "--run", keys.run_id,
-            "--concurrency", str(run.options.concurrency), "--log-level", run.options.log_level]
+    argv = [
+        sys.executable,
+        "-m",
+        "optout_audit.distributed.worker",
+        "--run",
+        keys.run_id,
+        "--concurrency",
+        str(run.options.concurrency),
+        "--log-level",
+        run.options.log_level,
+    ]
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     progress = ProgressBar(max(entries - start, 0), interval=30.0)
     try:
@@ -226,8 +260,10 @@ def _crawl_and_collect(client, keys: RunKeys, run: Run, collector: _Collector, e
             if worker.poll() is not None and worker.returncode != 0 and not received:
                 from optout_audit.app.run import RunFailed
 
-                raise RunFailed(f"the coordinator's worker failed (exit {worker.returncode}); what was collected "
-                                f"is kept: continue with --resume")
+                raise RunFailed(
+                    f"the coordinator's worker failed (exit {worker.returncode}); what was collected "
+                    f"is kept: continue with --resume"
+                )
         if not received:
             client.hset(keys.meta, "state", "complete")
     finally:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from optout_audit.app.inputs import InvalidLine, Target
 from optout_audit.publicsuffix import registered_domain
 
-__all__ = ["CURRENT", "RESULTS_GROUP", "RunKeys", "SITES_GROUP", "decode_group", "encode_group", "group_targets"]
+__all__ = ["CURRENT", "RESULTS_GROUP", "SITES_GROUP", "RunKeys", "decode_group", "encode_group", "group_targets"]
 
 PREFIX = "optout-audit:"
 CURRENT = PREFIX + "current"
@@ -94,4 +94,4 @@ def decode_group(fields: dict) -> tuple[str, list[Target]]:
 def iter_batches(items: list, size: int, start: int = 0) -> Iterator[tuple[int, list]]:
     """(index of the first, slice) for ``items[start:]`` in slices of ``size``."""
     for first in range(start, len(items), size):
-        yield first, items[first:first + size]
+        yield first, items[first : first + size]

@@ -65,6 +65,7 @@ class QueueSource:
         self._finished: list[bytes] = []  # entries whose every record is in _buffer or sent
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flushing = asyncio.Lock()
+        self._flush_task: asyncio.Future | None = None
         self._renewer: asyncio.Task | None = None
 
     async def _connect(self):
@@ -82,15 +83,22 @@ class QueueSource:
             while True:
                 pipe = redis.pipeline(transaction=False)
                 pipe.hget(self.keys.meta, "state")
-                pipe.xautoclaim(self.keys.sites, SITES_GROUP, self.consumer, int(self.lease * 1000),
-                                self.claim_cursor, count=READ_COUNT)
+                pipe.xautoclaim(
+                    self.keys.sites,
+                    SITES_GROUP,
+                    self.consumer,
+                    int(self.lease * 1000),
+                    self.claim_cursor,
+                    count=READ_COUNT,
+                )
                 state, claimed = await pipe.execute()
                 self.claim_cursor, entries = claimed[0], claimed[1]
                 if state != b"running":
                     return  # complete, or the run is gone
                 if not entries:
-                    reply = await redis.xreadgroup(SITES_GROUP, self.consumer, {self.keys.sites: ">"},
-                                                   count=READ_COUNT, block=BLOCK_MS)
+                    reply = await redis.xreadgroup(
+                        SITES_GROUP, self.consumer, {self.keys.sites: ">"}, count=READ_COUNT, block=BLOCK_MS
+                    )
                     entries = reply[0][1] if reply else []
                 for target in await self._take(entries):
                     yield target
@@ -101,8 +109,11 @@ class QueueSource:
     async def _take(self, entries) -> list[Target]:
         taken: list[Target] = []
         finished: list[bytes] = []
-        groups = [(entry_id, decode_group(fields)[1]) for entry_id, fields in entries
-                  if fields is not None and entry_id not in self.groups]  # not deleted, not ours already
+        groups = [
+            (entry_id, decode_group(fields)[1])
+            for entry_id, fields in entries
+            if fields is not None and entry_id not in self.groups
+        ]  # not deleted, not ours already
         origins = [target.origin for _, targets in groups for target in targets]
         stored = iter(await self.redis.smismember(self.keys.done, origins) if origins else ())
         for entry_id, targets in groups:
@@ -124,9 +135,10 @@ class QueueSource:
             await asyncio.sleep(self.lease / 3)
             if self.groups:
                 try:
-                    await self.redis.xclaim(self.keys.sites, SITES_GROUP, self.consumer, 0, list(self.groups),
-                                            justid=True)
-                except Exception as exc:  # noqa: BLE001 - the lease may lapse; the entries are then shared
+                    await self.redis.xclaim(
+                        self.keys.sites, SITES_GROUP, self.consumer, 0, list(self.groups), justid=True
+                    )
+                except Exception as exc:
                     logger.warning("could not renew the lease of %d queue entries: %s", len(self.groups), exc)
 
     # -- storing records -------------------------------------------------------------------------
@@ -152,7 +164,7 @@ class QueueSource:
 
     def _flush_soon(self) -> None:
         self._flush_timer = None
-        asyncio.ensure_future(self.flush())
+        self._flush_task = asyncio.ensure_future(self.flush())  # kept: a task nobody holds may be collected
 
     async def flush(self) -> None:
         """Send the queued records and acknowledgements (one transaction; flushes in order)."""
@@ -176,7 +188,7 @@ class QueueSource:
                 pipe.xdel(self.keys.sites, *finished)
             try:
                 await pipe.execute()
-            except Exception as exc:  # noqa: BLE001 - Redis away past the retries: kept for the next flush
+            except Exception as exc:
                 logger.warning("could not store %d records in Redis (kept, tried again): %s", len(records), exc)
                 self._buffer[:0], self._finished[:0] = records, finished
                 if self._flush_timer is None:
@@ -202,9 +214,16 @@ class QueueSource:
         await self.flush()
         if self.groups and self.redis is not None:
             try:  # their idle time set past the lease: the next XAUTOCLAIM of any worker takes them
-                await self.redis.xclaim(self.keys.sites, SITES_GROUP, self.consumer, 0, list(self.groups),
-                                        idle=int(self.lease * 1000) + 1, justid=True)
-            except Exception as exc:  # noqa: BLE001 - they come back after the lease anyway
+                await self.redis.xclaim(
+                    self.keys.sites,
+                    SITES_GROUP,
+                    self.consumer,
+                    0,
+                    list(self.groups),
+                    idle=int(self.lease * 1000) + 1,
+                    justid=True,
+                )
+            except Exception as exc:
                 logger.warning("could not hand back %d queue entries: %s", len(self.groups), exc)
         if self.redis is not None:
             await self.redis.aclose()

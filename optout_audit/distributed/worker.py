@@ -59,8 +59,15 @@ def find_run(client, url: str, run_id: str | None, wait: float | None) -> str | 
         time.sleep(JOIN_POLL_SECONDS)
 
 
-def run_worker(url: str, *, run_id: str | None = None, concurrency: int = 64, wait: float | None = None,
-               log_level: str = "WARNING", quiet: bool = False) -> int:
+def run_worker(
+    url: str,
+    *,
+    run_id: str | None = None,
+    concurrency: int = 64,
+    wait: float | None = None,
+    log_level: str = "WARNING",
+    quiet: bool = False,
+) -> int:
     """Work on a run until it is complete; the exit code (0, or 130 / 143 when stopped by a signal)."""
     from optout_audit.app.process import AuditCrawlerProcess
     from optout_audit.app.run import CrawlOptions, Run
@@ -83,9 +90,18 @@ def run_worker(url: str, *, run_id: str | None = None, concurrency: int = 64, wa
         if meta.get("hosts_file"):
             hosts_file = Path(work) / "hosts.txt"
             hosts_file.write_text(meta["hosts_file"], "utf-8")
-        options = CrawlOptions(input=Path(work) / "queue", out=Path(work), hosts_file=hosts_file,
-                               timeout=float(settings_of_run["timeout"]), concurrency=concurrency,
-                               log_level=log_level, extra=settings_of_run.get("extra") or {})
+        options = CrawlOptions(
+            input=Path(work) / "queue",
+            out=Path(work),
+            hosts_file=hosts_file,
+            timeout=float(settings_of_run["timeout"]),
+            concurrency=concurrency,
+            log_level=log_level,
+            extra=settings_of_run.get("extra") or {},
+            dns_servers=tuple(settings_of_run.get("dns_servers") or ()),
+            allow_private_networks=bool(settings_of_run.get("allow_private_networks")),
+            archive=False,
+        )  # no evidence archive on workers yet (docs/distributed.md)
         settings = Run(Path(work), {}, options).settings(Path(work) / "unused.jsonl", 0, progress=False)
         settings.set("FEEDS", {}, "cmdline")  # records go to Redis only
         settings.set("ITEM_PIPELINES", {**settings.getdict("ITEM_PIPELINES"), _PIPELINE: 200}, "cmdline")
@@ -115,8 +131,9 @@ def _child() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args()
-    return run_worker(os.environ[URL_ENV], run_id=args.run, concurrency=args.concurrency, wait=0,
-                      log_level=args.log_level, quiet=True)
+    return run_worker(
+        os.environ[URL_ENV], run_id=args.run, concurrency=args.concurrency, wait=0, log_level=args.log_level, quiet=True
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,7 @@ empty cell. A cell with a comma, a double quote or a line feed is quoted as the 
 
 Everything here works on a column's distinct values (``pd.factorize``) and maps them back by
 position, so a column that repeats a few values over millions of rows (agent names, verdicts)
-costs little more than its distinct values. :func:`text_cell` is the same rule for one value,
-for the report's plain-Python text path (:mod:`.fastpath`); a test holds the two equal.
+costs little more than its distinct values.
 """
 
 from __future__ import annotations
@@ -26,26 +25,14 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-__all__ = ["FORMULA_STARTS", "cell_texts", "csv_cells", "neutralise", "text_cell"]
+__all__ = ["FORMULA_STARTS", "cell_texts", "csv_cells", "needs_change", "neutralise"]
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED = r'[,"\n\r]'
-_FIRSTS = frozenset(FORMULA_STARTS)
-
-
-def text_cell(value: str) -> str:
-    """One text value as written in a CSV file: :func:`neutralise`, then quoted as :func:`cell_texts` does."""
-    # Nearly every value (domains, statuses, dates) is plain; ``in`` tests are the quickest check.
-    if value[:1] not in _FIRSTS and "," not in value and '"' not in value and "\n" not in value and "\r" not in value:
-        return value
-    formula = value.startswith(FORMULA_STARTS)
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if formula:
-        value = "'" + value
-    if "," in value or '"' in value or "\n" in value:
-        value = '"' + value.replace('"', '""') + '"'
-    return value
+# What makes a cell need quoting; what makes it need any change (quoting, or neutralising a formula start).
+_QUOTE_CHARS = (",", '"', "\n", "\r")
+_CHANGE_MARKS = (*_QUOTE_CHARS, *("\x00" + start for start in FORMULA_STARTS))
 
 
 def neutralise(values: pd.Series) -> pd.Series:
@@ -74,6 +61,8 @@ def cell_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     which ``codes`` points at with -1.
     """
     codes, texts = _texts(values)
+    if not _contains(texts, _QUOTE_CHARS):  # nearly every column: nothing to quote
+        return codes, np.append(texts, "")
     text = pd.Series(texts, dtype="str")
     quoted = text.where(~text.str.contains(_QUOTED), '"' + text.str.replace('"', '""', regex=False) + '"')
     return codes, np.append(quoted.to_numpy(dtype=object), "")
@@ -87,8 +76,30 @@ def _texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     elif is_numeric_dtype(values.dtype):
         text = pd.Series(uniques).astype("str")
     else:
+        plain = np.asarray(uniques, dtype=object)
+        if not _contains(plain, _CHANGE_MARKS):  # nearly every column: no cell to change
+            return codes, plain
         text = _safe(pd.Series(uniques, dtype="str"))
     return codes, text.to_numpy(dtype=object)
+
+
+def _contains(texts: np.ndarray, marks: tuple[str, ...]) -> bool:
+    """Whether any of ``texts`` may contain one of ``marks`` (``"\\x00"`` + c: starts with c); True for non-text.
+
+    The texts are joined with NULs once and searched for each mark: a few scans at C speed, where
+    pandas' string methods would loop in Python over every distinct value.
+    """
+    try:
+        joined = "\x00" + "\x00".join(texts)
+    except TypeError:
+        return True
+    # single characters first (memchr); a two-character mark only when its second character occurs at all
+    return any(mark in joined for mark in marks if mark[-1] in joined)
+
+
+def needs_change(texts: np.ndarray) -> bool:
+    """Whether any of these texts is not its own cell (it needs quoting or neutralising)."""
+    return _contains(texts, _CHANGE_MARKS)
 
 
 def _safe(text: pd.Series) -> pd.Series:

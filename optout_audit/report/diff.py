@@ -44,14 +44,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optout_audit.report.agents import audited, listed_agents
+from optout_audit.auditfile import AUDIT_FILE, DEFAULT_CHUNKSIZE, Chunk, read_chunks
+from optout_audit.report.agents import OTHER_AGENTS, audited, listed_agents, site_agents
 from optout_audit.report.csvsafe import csv_cells
 from optout_audit.report.history import MAIN_AGENTS
-from optout_audit.report.read import DEFAULT_CHUNKSIZE, AuditReader, load_named, load_sites
-from optout_audit.report.runs import AUDIT_FILE
 from optout_audit.report.write import write_csv
 
-__all__ = ["CHANGE_COLUMNS", "DOMAIN_ITEMS", "DiffResult", "RunState", "compare_runs", "diff_runs", "load_run",
+__all__ = ["CHANGE_COLUMNS", "DOMAIN_ITEMS", "DiffResult", "RunState", "compare_runs", "diff_runs", "read_state",
            "summarise", "write_changes"]  # fmt: skip
 
 CHANGE_COLUMNS = ["domain", "scope", "item", "change", "old", "new"]
@@ -81,28 +80,27 @@ class RunState:
 
 def _site_view(sites: pd.DataFrame) -> pd.DataFrame:
     """Audited records -> domain, the DOMAIN_ITEMS cells, signals, other_verdict, rules_known."""
+    sites = sites.loc[audited(sites).index]
     cells = csv_cells(sites[DOMAIN_ITEMS]).fillna("").astype("str")
     other = sites["other_verdict"].fillna("unknown").astype("str")
     return cells.assign(domain=sites["domain"], signals=sites["signals"], other_verdict=other,
                         rules_known=other.ne("unknown"))  # fmt: skip
 
 
-def load_run(run_dir: Path, chunksize: int = DEFAULT_CHUNKSIZE) -> RunState:
-    """Read a run folder's audit.jsonl in chunks into a :class:`RunState`."""
-    agents = set(listed_agents()["agent"].astype("str"))
+def read_state(run_dir: Path, chunksize: int = DEFAULT_CHUNKSIZE) -> RunState:
+    """Read a run folder's audit.jsonl in chunks into a :class:`RunState`.
+
+    The named verdicts are domain_agents.csv's rows (:func:`.agents.site_agents`) without the
+    ``*`` row, whose verdict is ``other_verdict``: the compact form, compared without expanding it.
+    """
     site_parts, named_parts = [], []
-    first = 0
-    for records in AuditReader(Path(run_dir) / AUDIT_FILE, chunksize):
-        sites, named = load_sites(records, first), load_named(records, first)
-        first += len(records)
-        targets = audited(sites)
-        site_parts.append(targets.pipe(_site_view))
-        entries = named[named["record"].isin(targets.index) & named["agent"].isin(agents)]
-        named_parts.append(
-            entries.assign(domain=entries["record"].map(targets["domain"]))[["domain", "agent", "verdict"]]
-        )
+    for chunk in read_chunks(Path(run_dir) / AUDIT_FILE, chunksize):
+        sites = chunk.sites()
+        site_parts.append(_site_view(sites))
+        rows = site_agents(sites, chunk.named())
+        named_parts.append(rows.loc[rows["agent"].ne(OTHER_AGENTS), ["domain", "agent", "verdict"]])
     if not site_parts:
-        return RunState(load_sites([]).pipe(audited).pipe(_site_view).set_index("domain"))
+        return RunState(_site_view(Chunk(0, [], [], 0).sites()).set_index("domain"))
     sites = pd.concat(site_parts).drop_duplicates("domain").set_index("domain")  # one row per site anyway
     named = pd.concat(named_parts, ignore_index=True).drop_duplicates(["domain", "agent"])
     return RunState(sites, named.astype("str"))
@@ -218,6 +216,17 @@ _STATUS_WORDS = {"unreachable": ("became unreachable", "became unreachable"),
                  "timeout": ("now times out", "now time out"), "error": ("now fails", "now fail")}  # fmt: skip
 
 
+#: Domains named after a summary line before "and N more".
+SUMMARY_DOMAINS = 3
+
+
+def _names(domains: pd.Series) -> str:
+    """`` (a.test, b.test, c.test and 4 more)``: the domains behind a summary line, in order."""
+    names = sorted(set(domains.astype("str")))
+    more = len(names) - SUMMARY_DOMAINS
+    return f" ({', '.join(names[:SUMMARY_DOMAINS])}{f' and {more} more' if more > 0 else ''})" if names else ""
+
+
 def summarise(changes: pd.DataFrame) -> list[str]:
     """The short summary printed by ``optout-audit diff``, counted from the rows of changes.csv."""
     if changes.empty:
@@ -231,30 +240,36 @@ def summarise(changes: pd.DataFrame) -> list[str]:
     reserves = domain_rows[domain_rows["item"].eq("reserves_ai_training")]
     now, gone = int(reserves["new"].eq("yes").sum()), int(reserves["old"].eq("yes").sum())
     if now:
-        lines.append(f"+{_count(now, 'domain now reserves', 'domains now reserve')} AI training site-wide")
+        lines.append(f"+{_count(now, 'domain now reserves', 'domains now reserve')} AI training site-wide"
+                     + _names(reserves.loc[reserves["new"].eq("yes"), "domain"]))
     if gone:
-        lines.append(f"-{_count(gone, 'domain no longer reserves', 'domains no longer reserve')} AI training site-wide")
+        lines.append(f"-{_count(gone, 'domain no longer reserves', 'domains no longer reserve')} AI training site-wide"
+                     + _names(reserves.loc[reserves["old"].eq("yes"), "domain"]))
     agents = changes[changes["scope"].eq("agent")]
     for agent in MAIN_AGENTS:
         rows = agents[agents["item"].eq(agent)]
         blocks, unblocks = int(rows["new"].eq("full").sum()), int(rows["old"].eq("full").sum())
         if blocks:
-            lines.append(f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}")
+            lines.append(f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}"
+                         + _names(rows.loc[rows["new"].eq("full"), "domain"]))
         if unblocks:
-            lines.append(f"-{_count(unblocks, 'domain no longer fully blocks', 'domains no longer fully block')} {agent}")
+            no_longer = _count(unblocks, "domain no longer fully blocks", "domains no longer fully block")
+            lines.append(f"-{no_longer} {agent}" + _names(rows.loc[rows["old"].eq("full"), "domain"]))
     signals = changes[changes["scope"].eq("signal")]
     for signal in sorted(signals["item"].unique()):
         rows = signals[signals["item"].eq(signal)]
         if came := int(rows["change"].eq("appeared").sum()):
-            lines.append(f"+{came} gained {signal}")
+            lines.append(f"+{came} gained {signal}" + _names(rows.loc[rows["change"].eq("appeared"), "domain"]))
         if went := int(rows["change"].eq("disappeared").sum()):
-            lines.append(f"-{went} dropped {signal}")
+            lines.append(f"-{went} dropped {signal}" + _names(rows.loc[rows["change"].eq("disappeared"), "domain"]))
     statuses = domain_rows[domain_rows["item"].eq("status")]
     for status, (one, many) in _STATUS_WORDS.items():
         if count := int(statuses["new"].eq(status).sum()):
-            lines.append(f"{count} {one if count == 1 else many}")
+            lines.append(f"{count} {one if count == 1 else many}"
+                         + _names(statuses.loc[statuses["new"].eq(status), "domain"]))
     if back := int((statuses["new"].eq("ok") & statuses["old"].ne("ok")).sum()):
-        lines.append(f"{back} {'answers' if back == 1 else 'answer'} again")
+        lines.append(f"{back} {'answers' if back == 1 else 'answer'} again"
+                     + _names(statuses.loc[statuses["new"].eq("ok") & statuses["old"].ne("ok"), "domain"]))
     return lines
 
 
@@ -273,6 +288,6 @@ class DiffResult:
 def diff_runs(old_dir: Path, new_dir: Path, out: Path | None = None, *,
               chunksize: int = DEFAULT_CHUNKSIZE) -> DiffResult:  # fmt: skip
     """Compare two run folders, write changes.csv (default ``NEW/changes.csv``), return rows and summary."""
-    changes = compare_runs(load_run(old_dir, chunksize), load_run(new_dir, chunksize))
+    changes = compare_runs(read_state(old_dir, chunksize), read_state(new_dir, chunksize))
     path = write_changes(changes, Path(out) if out else Path(new_dir) / "changes.csv")
     return DiffResult(changes, path, summarise(changes))

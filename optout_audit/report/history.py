@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from optout_audit.agents import PURPOSES
+from optout_audit.auditfile import AUDIT_FILE, DEFAULT_CHUNKSIZE, Chunk, read_chunks
 from optout_audit.report.agents import audited, listed_agents
-from optout_audit.report.read import DEFAULT_CHUNKSIZE, AuditReader, load_named, load_sites
-from optout_audit.report.runs import AUDIT_FILE, read_run_info
+from optout_audit.report.runs import read_run_info
 from optout_audit.report.write import write_csv
 
 __all__ = ["MAIN_AGENTS", "TREND_COLUMNS", "count_run", "run_trends", "trend_rows", "write_trends"]
@@ -99,12 +99,13 @@ def _agent_counts(entries: pd.DataFrame, other: pd.Series) -> dict[str, int]:
 def count_run(run_dir: Path, chunksize: int = DEFAULT_CHUNKSIZE) -> pd.Series:
     """Return the run's counts (sites, ok, robots_read, reserves_yes ... full_GPTBot), one chunk at a time."""
     total: pd.Series | None = None
-    first = 0
-    for records in AuditReader(Path(run_dir) / AUDIT_FILE, chunksize):
-        counts = _chunk_counts(load_sites(records, first), load_named(records, first))
-        first += len(records)
+    for chunk in read_chunks(Path(run_dir) / AUDIT_FILE, chunksize):
+        counts = _chunk_counts(chunk.sites(), chunk.named())
         total = counts if total is None else total.add(counts, fill_value=0).astype("int64")
-    return total if total is not None else _chunk_counts(load_sites([]), load_named([]))
+    if total is None:
+        empty = Chunk(0, [], [], 0)
+        total = _chunk_counts(empty.sites(), empty.named())
+    return total
 
 
 def trend_rows(counts: pd.DataFrame) -> pd.DataFrame:

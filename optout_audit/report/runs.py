@@ -8,8 +8,8 @@ run folder or a folder of them (``reports/``); only its direct sub-folders are l
 :func:`run_records` reads one row per run (run.json flattened; a folder with an ``audit.jsonl`` but
 no ``run.json``, e.g. a scrapyd job's feed, gets its site count from the file's lines and its
 start from the first record); :func:`run_table` orders and types them; :func:`format_table` is the
-text the command prints. ``state`` is ``finished`` (run.json has ``finished_at``), ``incomplete``
-(still running, or interrupted: ``crawl --resume`` continues it) or ``no run.json``.
+text the command prints. ``state`` is run.json's (``running``, ``finished``, ``interrupted``: ``crawl
+--resume`` continues it), ``finished`` / ``incomplete`` for a run.json made before it had one, or ``no run.json``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, read_record
+
 __all__ = ["RUN_COLUMNS", "find_runs", "format_table", "is_run", "read_run_info", "run_records", "run_table"]
 
-AUDIT_FILE = "audit.jsonl"
-RUN_FILE = "run.json"
 _STATUSES = ("ok", "unreachable", "timeout", "error", "invalid_input")  # items.SITE_STATUSES
 #: Columns of :func:`run_table`, in order.
 RUN_COLUMNS = ["run", "run_id", "state", "started_at", "finished_at", "sites", *_STATUSES,
@@ -74,10 +74,8 @@ def _from_audit(audit: Path) -> dict[str, Any]:
             if first is None and raw.strip():
                 first = raw
             sites += raw.endswith(b"\n")
-    try:
-        started = json.loads(first).get("started_at") if first else None
-    except (ValueError, AttributeError):
-        started = None
+    record = read_record(first) if first else None
+    started = record.started_at if record is not None else None
     return {"sites": sites, "started_at": started}
 
 

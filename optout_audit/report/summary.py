@@ -5,7 +5,7 @@ one per ``reserves_ai_training`` value, and the records where ``blocks_all_crawl
 or ``noimageai`` is true or ``tdm_reservation`` is 1. ``share_reserving`` is ``reserves_yes /
 ok`` (the share of sites that answered which reserve AI training site-wide), rounded to 6
 decimals, empty when no site answered. ``unreadable_lines`` counts lines of audit.jsonl that
-were not a record (see :mod:`.read`). ``agent_list`` names the bundled agent list and
+were not a record (see :mod:`optout_audit.auditfile`). ``agent_list`` names the bundled agent list and
 ``generated_at`` the UTC time the report was built.
 """
 

@@ -18,10 +18,12 @@ detection (README "Performance"), and a site's documents never need them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
@@ -34,7 +36,7 @@ from optout_audit.app.inputs import InvalidLine, Target, read_targets
 from optout_audit.detect.body import ROBOTS_MAX_BYTES
 from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.downloader.outcomes import CONNECT_FAULTS, fetch_from_failure, fetch_from_response, utc_now
-from optout_audit.items import SiteAudit
+from optout_audit.items import Fetch, SiteAudit
 from optout_audit.publicsuffix import registered_domain
 from optout_audit.record import DOCUMENT_PATHS, SiteRecord, invalid_record
 from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
@@ -43,6 +45,9 @@ from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
 MAX_CRAWL_DELAY = 30.0
 #: Headers of a site's last request: its connection is closed rather than kept idle.
 _LAST_REQUEST_HEADERS = {"Connection": "close"}
+#: Redirects a home page may answer with (RFC 9110 15.4), and how many we follow (RFC 9309 2.3.1.2).
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
 #: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
 _HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 
@@ -92,6 +97,7 @@ class OptoutSpider(scrapy.Spider):
         self.agents = ai_agents()
         self.training = frozenset(agent.name for agent in training_agents())
         self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.spiders.feeding)
+        self.in_flight = 0  # our requests handed to Scrapy and not yet answered
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -115,7 +121,7 @@ class OptoutSpider(scrapy.Spider):
         self.gate.limit = open_site_limit(concurrency)
 
         def stalled() -> bool:
-            return len(engine.downloader.active) < max(1, concurrency // 2)
+            return self.in_flight < max(1, concurrency // 2)
 
         if self.source is not None:
             async for target in self.source.targets():
@@ -134,6 +140,7 @@ class OptoutSpider(scrapy.Spider):
                 continue
             await self.gate.room(stalled)
             self.gate.opened()
+            self.in_flight += 1
             engine.crawl(self._robots_request(self._new_site(entry)))
 
     def _new_site(self, target: Target) -> SiteState:
@@ -141,7 +148,8 @@ class OptoutSpider(scrapy.Spider):
             input=target.input, line=target.line, domain=target.host, origin=target.origin,
             registered_domain=registered_domain(target.host), url=target.url, started_at=utc_now(),
         )
-        return SiteState(target, SiteRecord(audit, self.agents, self.training), target.url)
+        timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT") if hasattr(self, "crawler") else None
+        return SiteState(target, SiteRecord(audit, self.agents, self.training, timeout), target.url)
 
     # -- robots.txt ------------------------------------------------------------------------------
 
@@ -166,6 +174,7 @@ class OptoutSpider(scrapy.Spider):
 
     @_keeps_the_site
     async def on_robots(self, response: Response, state: SiteState):
+        self.in_flight -= 1
         fetch = fetch_from_response(response.request.url, response)
         state.record.read_robots(fetch, response.body, "download_stopped" in response.flags)
         return await self._after_robots(state)
@@ -173,34 +182,74 @@ class OptoutSpider(scrapy.Spider):
     @_keeps_the_site
     async def on_robots_failure(self, failure: Failure):
         state: SiteState = failure.request.cb_kwargs["state"]  # errbacks get no cb_kwargs
+        self.in_flight -= 1
         if self._stopping():
             return self._abandon(state)
         fetch = fetch_from_failure(failure.request.url, failure)
-        if not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
+        hops = failure.request.meta.get("redirect_urls") or []
+        if hops:
+            # The origin answered, with a redirect; the failure is its target's (issue 17 2a): the
+            # site is reachable, its protocol files are still asked for, http is not tried.
+            fetch.url, fetch.redirects = hops[0], len(hops)
+        elif not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
             # A bare domain: https could not connect, try http.
             state.root = "http://" + state.root[len("https://"):]
             state.record.audit.url = state.root
+            self.in_flight += 1
             return self._robots_request(state)
         state.record.read_robots(fetch)
         return await self._after_robots(state)
 
     async def _after_robots(self, state: SiteState) -> SiteAudit:
         record = state.record
-        if record.audit.crawl_delay:
-            self._honour_crawl_delay(state.target.host, record.audit.crawl_delay)
+        # The site's documents are fetched here one after another: its Crawl-delay for us is a pause
+        # before each (capped: a site asking for more still gets audited, just this slowly).
+        delay = min(record.audit.crawl_delay or 0.0, MAX_CRAWL_DELAY)
         steps = record.documents_to_fetch()
         engine = self.crawler.engine
         for number, step in enumerate(steps, start=1):
-            request = self._document_request(state, step, last=number == len(steps))
+            if delay:
+                await asyncio.sleep(delay)
+            # A licence or policy to fetch after the last document keeps the connection open for it.
+            last = number == len(steps) and not record.followups()
+            request = self._document_request(state, step, last=last)
+            self.in_flight += 1
             try:
-                response = await engine.download_async(request)
+                if step == "home":
+                    response, hops, refused = await self._download_home(request, record)
+                else:
+                    response, hops, refused = await engine.download_async(request), [], None
             except Exception:  # noqa: BLE001 - every download failure is recorded as the step's fetch
+                self.in_flight -= 1
                 if self._stopping():
                     return self._abandon(state)
                 record.read_document(step, fetch_from_failure(request.url, Failure()))
-            else:
-                fetch = fetch_from_response(response.request.url, response)
-                record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
+                continue
+            self.in_flight -= 1
+            if refused is not None:
+                record.read_document(step, refused)
+                continue
+            fetch = fetch_from_response(response.request.url, response)
+            if hops:
+                fetch.url, fetch.redirects = hops[0], len(hops)
+            record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
+        # Licence files and a TDM policy, only where a signal read above points to one.
+        followups = record.followups()
+        for number, (kind, url) in enumerate(followups, start=1):
+            if delay:
+                await asyncio.sleep(delay)
+            request = self._followup_request(state, url, number == len(followups))
+            self.in_flight += 1
+            try:
+                response = await engine.download_async(request)
+            except Exception:  # noqa: BLE001 - recorded as the follow-up's fetch
+                self.in_flight -= 1
+                if self._stopping():
+                    return self._abandon(state)
+                record.read_followup(kind, fetch_from_failure(request.url, Failure()))
+                continue
+            self.in_flight -= 1
+            record.read_followup(kind, fetch_from_response(response.request.url, response), response.body)
         self._close_site(state)
         return record.finish(utc_now())
 
@@ -217,17 +266,46 @@ class OptoutSpider(scrapy.Spider):
             state.finished = True
             self.gate.closed()
 
-    def _honour_crawl_delay(self, host: str, delay: float) -> None:
-        """Space this site's remaining requests as its robots.txt asks of us (capped)."""
-        slot = self.crawler.engine.downloader.slots.get(host)
-        if slot is not None:
-            slot.delay = min(delay, MAX_CRAWL_DELAY)
-            slot.randomize_delay = False
+    async def _download_home(
+        self, request: Request, record: SiteRecord
+    ) -> tuple[Response | None, list[str], Fetch | None]:
+        """The home page, its redirects followed by us: only to targets robots.txt lets us fetch.
+
+        RFC 9309 2.2.2 and our own rule: we obey robots.txt, so a redirect to a path it disallows to
+        optout-audit is not followed (issue 17 2b). Returns (response, the URLs redirected from,
+        None) or (None, hops, the Fetch that records why the chain stopped).
+        """
+        hops: list[str] = []
+        while True:
+            response = await self.crawler.engine.download_async(request)
+            location = response.headers.get(b"Location") if response.status in _REDIRECT_CODES else None
+            if not location:
+                return response, hops, None
+            target = urljoin(request.url, location.decode("latin-1").strip())
+            hops.append(request.url)
+            stopped = Fetch(url=hops[0], final_url=target, redirects=len(hops))
+            if len(hops) > MAX_REDIRECTS:
+                stopped.status, stopped.fault, stopped.error = "error", "too_many_redirects", "more than 5 redirects"
+                return None, hops, stopped
+            if not record.may_follow(target):
+                stopped.error = "redirected to a path robots.txt does not let optout-audit fetch"
+                return None, hops, stopped
+            request = request.replace(url=target)
+
+    def _followup_request(self, state: SiteState, url: str, last: bool) -> Request:
+        """A licence file or TDM policy: possibly on another host, fetched in this site's slot."""
+        return Request(
+            url, dont_filter=True, cb_kwargs={"state": state}, headers=_LAST_REQUEST_HEADERS if last else None,
+            meta={"handle_httpstatus_list": _HANDLED_STATUSES, "download_slot": state.target.host},
+        )  # fmt: skip
 
     def _document_request(self, state: SiteState, step: str, last: bool) -> Request:
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
         # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (downloader/cachepolicy.py).
-        return self._request(state, DOCUMENT_PATHS[step], None, None, last=last, dont_cache=step == "home")
+        if step == "home":  # its redirects are followed by _download_home, which checks each target
+            return self._request(state, "", None, None, last=last, dont_cache=True, dont_redirect=True,
+                                 handle_httpstatus_list=list(range(100, 600)))  # fmt: skip
+        return self._request(state, DOCUMENT_PATHS[step], None, None, last=last)
 
 
 def _header_pairs(response: Response) -> list[tuple[str, str]]:
