@@ -127,6 +127,7 @@ class OptoutSpider(scrapy.Spider):
             async for target in self.source.targets():
                 await self.gate.room(stalled)
                 self.gate.opened()
+                self.in_flight += 1
                 engine.crawl(self._robots_request(self._new_site(target)))
             return
         for index, entry in enumerate(read_targets(self.input_path)):
