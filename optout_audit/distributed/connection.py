@@ -14,7 +14,7 @@ applied twice; the queue is made so that this is harmless (a record stored twice
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from optout_audit.app.errors import UsageError
 
@@ -27,22 +27,11 @@ _SCHEMES = ("redis", "rediss", "unix")
 
 
 def mask_url(url: str) -> str:
-    """``url`` with its password (and a lone token before ``@``) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if "@" not in parts.netloc:
-        masked = parts
-    else:
-        userinfo, _, hostport = parts.netloc.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        masked = parts._replace(netloc=(f"{user}:***" if colon else "***") + "@" + hostport)
-    query = "&".join(
-        f"{name}=***" if name.lower() in ("password", "pass", "pwd") else f"{name}={value}" if sep else name
-        for name, sep, value in (item.partition("=") for item in masked.query.split("&") if item)
-    )
-    return urlunsplit(masked._replace(query=query))
+    """``url`` with its password (and a lone token before ``@``) replaced by ``***``
+    (:func:`optout_audit.secrets.mask_secrets`, the project's one masking rule)."""
+    from optout_audit.secrets import mask_secrets
+
+    return mask_secrets(url)
 
 
 def check_url(url: str) -> str:
