@@ -2,6 +2,8 @@
 
     optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
                              [--workers N] [--log-level LEVEL] [--dns-server ADDR[:PORT]]... [--allow-private-networks]
+                             [--redis URL [--lease S]]
+    optout-audit worker [--redis URL] [--run RUN_ID] [--concurrency N] [--wait S]   a machine of a --redis run
     optout-audit report RUN_DIR
     optout-audit demo [--out DIR]
     optout-audit runs [DIR]                          list the runs under DIR (default reports/)
@@ -107,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also connect to loopback, private and link-local addresses (a local mirror)")
     crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
 
+    crawl.add_argument("--redis", metavar="URL",
+                       help="coordinate a run over many machines through this Redis (see `optout-audit worker`)")
+    crawl.add_argument("--lease", type=_positive(float), metavar="S",
+                       help="with --redis: seconds before a silent worker's sites go to another (default 4 x timeout)")
+
+    worker = commands.add_parser("worker", help="audit sites of a distributed run (crawl --redis) until it is complete")
+    worker.add_argument("--redis", metavar="URL", help="the run's Redis (default: $OPTOUT_REDIS_URL)")
+    worker.add_argument("--run", metavar="RUN_ID", help="the run to join (default: the last one started)")
+    worker.add_argument("--concurrency", type=_positive(int), default=64, help="requests in flight (default 64)")
+    worker.add_argument("--wait", type=_positive(float), metavar="S",
+                        help="give up after S seconds without a run to join (default: wait)")
+    worker.add_argument("--log-level", type=_log_level, default="WARNING", help="Scrapy log level (default WARNING)")
+
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
     report.add_argument("--from-archive", action="store_true",
@@ -161,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             from optout_audit.archive.cli import from_archive_command
 
             return from_archive_command(args)
+        if args.command == "worker":
+            from optout_audit.distributed.worker import worker_command
+
+            return worker_command(args)
         if args.command == "report":
             return _report(args.run_dir)
         if args.command == "demo":
@@ -212,12 +231,28 @@ def _crawl(args: argparse.Namespace) -> int:
         dns_servers=tuple(args.dns_server),
         allow_private_networks=args.allow_private_networks,
         archive=not args.no_archive,
+        redis=_redis_url(args),
+        lease=args.lease,
     )
     run = Run.open(options)
     print(f"auditing {run.total_lines:,} input lines into {run.dir}/", file=sys.stderr)
     _finish(run)
     _print_summary(run.dir)
     return 0
+
+
+def _redis_url(args: argparse.Namespace) -> str | None:
+    """``--redis`` checked (optout_audit.distributed); it cannot be combined with --workers."""
+    if not args.redis:
+        if args.lease:
+            raise UsageError("--lease needs --redis")
+        return None
+    from optout_audit.distributed.connection import check_url, first_contact
+
+    if args.workers > 1:
+        raise UsageError("--redis and --workers cannot be combined: start more `optout-audit worker` processes")
+    first_contact(check_url(args.redis))  # before the run folder is made
+    return args.redis
 
 
 def _finish(run) -> None:

@@ -63,6 +63,10 @@ class CrawlOptions:
     dns_servers: tuple[str, ...] = ()  # --dns-server: where look-ups go (none: the system's resolv.conf)
     allow_private_networks: bool = False  # connect to loopback/private/link-local addresses too
     archive: bool = True  # the evidence archive (optout_audit/archive/): WARC files, evidence.csv, manifest
+    #: A distributed run (optout_audit.distributed): its Redis URL, and the lease of a queue entry in
+    #: seconds (None: a few request timeouts).
+    redis: str | None = None
+    lease: float | None = None
     #: Scrapy settings of features that change results (recorded in run.json, compared on resume).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -268,7 +272,11 @@ class Run:
         done = self.done_keys()
         if done:
             print(f"{len(done):,} already audited, {max(self.total_lines - len(done), 0):,} to go", file=sys.stderr)
-        if self.options.workers > 1:
+        if self.options.redis:
+            from optout_audit.distributed.coordinator import crawl_distributed
+
+            self.signal = crawl_distributed(self, done)
+        elif self.options.workers > 1:
             from optout_audit.app.shards import crawl_sharded
 
             self.signal = crawl_sharded(self, done)
@@ -336,6 +344,10 @@ class Run:
             parts += ["--dns-server", server]
         if self.options.allow_private_networks:
             parts.append("--allow-private-networks")
+        if self.options.redis:
+            from optout_audit.distributed.connection import mask_url
+
+            parts += ["--redis", mask_url(self.options.redis)]
         if self.options.timeout != 20.0:
             parts += ["--timeout", f"{self.options.timeout:g}"]
         return " ".join(parts)

@@ -81,11 +81,15 @@ def _keeps_the_site(method):
 class OptoutSpider(scrapy.Spider):
     name = "optout"
 
-    def __init__(self, input: str | None = None, skip_hosts: Any = None, shard: str | None = None, **kwargs: Any):
+    def __init__(self, input: str | None = None, skip_hosts: Any = None, shard: str | None = None,
+                 source: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
-        if not input:
+        # A distributed run's worker (optout_audit.distributed.source.QueueSource): its sites come
+        # from the run's queue, through ``source.targets()``, not from an input file.
+        self.source = source
+        if not input and source is None:
             raise ValueError("the optout spider needs an input file: -a input=FILE")
-        self.input_path = Path(input)
+        self.input_path = Path(input) if input else None
         # "K/N": audit only every N-th entry of the deduplicated list, from the K-th (crawl --workers N).
         self.shard = parse_shard(shard)
         # Sites (origins, see items.SiteAudit.origin) already audited in an earlier, interrupted run (resume).
@@ -119,6 +123,13 @@ class OptoutSpider(scrapy.Spider):
         def stalled() -> bool:
             return self.in_flight < max(1, concurrency // 2)
 
+        if self.source is not None:
+            async for target in self.source.targets():
+                await self.gate.room(stalled)
+                self.gate.opened()
+                self.in_flight += 1
+                engine.crawl(self._robots_request(self._new_site(target)))
+            return
         for index, entry in enumerate(read_targets(self.input_path)):
             if self.shard and index % self.shard[1] != self.shard[0]:
                 continue
