@@ -21,9 +21,6 @@ every site already written and drops a last line cut in half.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import shutil
 import signal
 import sys
@@ -37,6 +34,7 @@ from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
 from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import check_input, count_entries
+from optout_audit.files import file_sha256, read_json_object, write_json_object
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
 from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
@@ -96,28 +94,6 @@ class RunFailed(Exception):
     """A run that could not go on for a reason that is not the user's (exit code 1)."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: dict) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
-    os.replace(temporary, path)
-
-
 def make_run_folder(path: Path) -> None:
     """Create the run folder ``path`` (and its parents); a UsageError when it cannot be one."""
     if path.exists() and not path.is_dir():
@@ -162,13 +138,13 @@ class Run:
             raise UsageError(f"{run_dir} already holds an audit: use --resume to continue it, or another --out")
         if options.resume and options.workers == 1 and (run_dir / SHARDS_DIR).is_dir():
             raise UsageError(f"{run_dir} was crawled with --workers and is unfinished: resume it with --workers N")
-        previous = _read_json(run_dir / RUN_FILE) if options.resume else {}
+        previous = read_json_object(run_dir / RUN_FILE) if options.resume else {}
         record = cls._new_record(options, previous, lines, scheduled_job)
         if options.resume and previous:
             cls._check_resume(previous, record)
         run = cls(run_dir, record, options)
         run._keep_inputs()
-        _write_json(run_dir / RUN_FILE, record)
+        write_json_object(run_dir / RUN_FILE, record)
         return run
 
     @staticmethod
@@ -183,7 +159,7 @@ class Run:
             "finished_at": None,
             "interrupted": None,
             "input": str(options.input.resolve()),
-            "input_sha256": _sha256(options.input),
+            "input_sha256": file_sha256(options.input),
             "input_lines": lines,
             "input_copy": None,
             "tool_version": __version__,
@@ -194,7 +170,7 @@ class Run:
                 "concurrency": options.concurrency,
                 "workers": options.workers,
                 "hosts_file": str(hosts.resolve()) if hosts else None,
-                "hosts_file_sha256": _sha256(hosts) if hosts else None,
+                "hosts_file_sha256": file_sha256(hosts) if hosts else None,
                 "hosts_file_copy": None,
                 "cache": str(options.cache.resolve()) if options.cache else None,
                 "dns_servers": list(options.dns_servers),
@@ -323,7 +299,7 @@ class Run:
             record.update(state="interrupted", finished_at=None,
                           interrupted={"at": utc_now(), "reason": reason, "audited": records, "sites": total})
         # Written before the reports: the report stage reads the run's state (summary.csv "complete").
-        _write_json(self.dir / RUN_FILE, record)
+        write_json_object(self.dir / RUN_FILE, record)
         from optout_audit.report import build_reports
 
         build_reports(self.dir)

@@ -14,23 +14,16 @@ import hashlib
 import os
 from pathlib import Path
 
+from optout_audit.files import file_sha256
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
 
-__all__ = ["ARCHIVE_DIR", "EVIDENCE_FILE", "MANIFEST_FILE", "build_evidence", "file_sha256",
+__all__ = ["ARCHIVE_DIR", "EVIDENCE_FILE", "MANIFEST_FILE", "build_evidence",
            "finish_archive", "line_digest", "write_manifest"]
 
 ARCHIVE_DIR = "archive"
 EVIDENCE_FILE = "evidence.csv"
 MANIFEST_FILE = "manifest.sha256"
 AUDIT_LINES_FILE = "manifest.audit-lines"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_evidence(run_dir: Path) -> Path | None:

@@ -38,9 +38,9 @@ from optout_audit.archive.finish import (
     AUDIT_LINES_FILE,
     EVIDENCE_FILE,
     MANIFEST_FILE,
-    file_sha256,
     line_digest,
 )
+from optout_audit.files import file_sha256
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
 
 __all__ = ["Problem", "verify_run"]

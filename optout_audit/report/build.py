@@ -11,7 +11,6 @@ by one chunk, not by the run.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from optout_audit.auditfile import AUDIT_FILE, DEFAULT_CHUNKSIZE, RUN_FILE, Chunk, read_chunks
+from optout_audit.files import read_json_object
 from optout_audit.report.agents import (
     AGENT_COLUMNS,
     DOMAIN_AGENT_COLUMNS,
@@ -83,19 +83,10 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
     write_csv(paths["agents.csv"], per_agent(verdicts), AGENT_COLUMNS)
     write_csv(paths["signals.csv"], per_signal(signals, int(sites_count["ok"])), SIGNAL_COLUMNS)
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    summary = per_metric(sites_count, unreadable_lines=unreadable, generated_at=stamp, run=_run_record(run_dir))
+    summary = per_metric(sites_count, unreadable_lines=unreadable, generated_at=stamp, run=read_json_object(run_dir / RUN_FILE))
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
     paths["report.html"] = write_html_report(run_dir)  # last: the page reads the CSVs
     return paths
-
-
-def _run_record(run_dir: Path) -> dict:
-    """The run's run.json (its state and duplicate lines go into summary.csv); {} without one."""
-    try:
-        record = json.loads((run_dir / RUN_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
 
 
 def paused_collector(chunks: Iterator[Chunk]) -> Iterator[Chunk]:

@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optout_audit.auditfile import RUN_FILE
+from optout_audit.files import read_json_object
+
 __all__ = ["TABLE_LIMIT", "write_html_report"]
 
 #: Most domains the table shows, each with its reasons.
@@ -73,14 +76,6 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         return list(csv.DictReader(handle))
-
-
-def _json(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _site_key(row: dict) -> str:
@@ -124,7 +119,7 @@ def _read_run(run_dir: Path) -> _Run:
             conflicts.setdefault(row["domain"], []).append(row)
     run = _Run(
         run_dir,
-        _json(run_dir / "run.json"),
+        read_json_object(run_dir / RUN_FILE),
         summary,
         _csv_rows(run_dir / "agents.csv"),
         _csv_rows(run_dir / "signals.csv"),
@@ -170,7 +165,7 @@ def _trends(run_dir: Path) -> list[dict[str, Any]]:
         ok = _number(summary.get("ok"))
         if not ok:
             continue
-        started = _json(folder / "run.json").get("started_at") or summary.get("generated_at") or ""
+        started = read_json_object(folder / RUN_FILE).get("started_at") or summary.get("generated_at") or ""
         point = {"run": folder.name, "started_at": str(started), "ok": ok}
         for name in ("reserves_yes", "blocks_all_crawlers", "tdm_reservation", "noai"):
             point[name] = (_number(summary.get(name)) or 0) / ok
