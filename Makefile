@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := chromium redis-server strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test lint bench clean debian-packages
+.PHONY: install demo test lint bench bench-dns bench-archive bench-redis bench-all clean debian-packages
 
 $(BIN)/optout-audit: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,17 @@ lint: install
 test: install debian-packages lint
 	$(BIN)/python -m pytest -q
 
-# make bench BENCH_ARGS="--hosts 100000 --skip-limit --skip-floor"  (python -m bench.run --help)
+# make bench BENCH_ARGS="--hosts 100000 --skip-limit --skip-floor"  (python -m bench.run --help): the crawl
+# against its limit and floor, and the report stage. The other sections, each against its own baseline
+# in the same run: bench-dns (real DNS vs the hosts file), bench-archive (archive on vs off, filter),
+# bench-redis (the queue, coordinator and workers vs --workers 2); bench-all runs every one.
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-dns bench-archive bench-redis: bench-%: install
+	$(BIN)/python -m bench.$*
+
+bench-all: bench bench-dns bench-archive bench-redis
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
