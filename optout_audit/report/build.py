@@ -4,8 +4,8 @@ Each chunk (:func:`optout_audit.auditfile.read_chunks`) becomes two DataFrames, 
 row per record) and ``named`` (one row per named-agent entry); from those come its domains.csv,
 domain_agents.csv and conflicts.csv rows, appended to the files, and its counts, added to the
 run's totals. After the last chunk the totals become ``agents.csv``, ``signals.csv`` and
-``summary.csv``, and then report.html is written from the files (:mod:`.html`). Memory is bounded
-by one chunk, not by the run.
+``summary.csv``, and then report.html is written from the files (:mod:`.html`) and the totals (it
+need not read domains.csv back whole). Memory is bounded by one chunk, not by the run.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optout_audit.auditfile import AUDIT_FILE, DEFAULT_CHUNKSIZE, RUN_FILE, Chunk, read_chunks
@@ -28,7 +29,8 @@ from optout_audit.report.agents import (
 )
 from optout_audit.report.conflicts import CONFLICT_COLUMNS, per_conflict
 from optout_audit.report.domains import DOMAIN_COLUMNS, per_domain
-from optout_audit.report.html import write_html_report
+from optout_audit.report.csvsafe import neutralise
+from optout_audit.report.html import DomainCounts, write_html_report
 from optout_audit.report.signals import SIGNAL_COLUMNS, count_signals, per_signal
 from optout_audit.report.summary import SUMMARY_COLUMNS, count_sites, per_metric
 from optout_audit.report.write import CsvWriter, write_csv
@@ -63,6 +65,7 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
     paths = {name: run_dir / name for name in REPORT_COLUMNS}
     verdicts = signals = sites_count = None
     unreadable = 0
+    domain_counts = DomainCounts()
     with (
         CsvWriter(paths["domains.csv"], DOMAIN_COLUMNS) as domains,
         CsvWriter(paths["domain_agents.csv"], DOMAIN_AGENT_COLUMNS) as domain_agents,
@@ -77,6 +80,7 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
             signals = _add(signals, count_signals(sites))
             sites_count = _add(sites_count, count_sites(sites))
             unreadable += len(chunk.unreadable)
+            _count_faults(domain_counts, sites)
     if sites_count is None:  # an empty file: the tables of no records
         sites, named = _no_records()
         verdicts, signals, sites_count = count_verdicts(sites, named), count_signals(sites), count_sites(sites)
@@ -85,8 +89,18 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     summary = per_metric(sites_count, unreadable_lines=unreadable, generated_at=stamp, run=_run_record(run_dir))
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
-    paths["report.html"] = write_html_report(run_dir)  # last: the page reads the CSVs
+    paths["report.html"] = write_html_report(run_dir, domain_counts)  # last: the page reads the CSVs
     return paths
+
+
+def _count_faults(counts: DomainCounts, sites: pd.DataFrame) -> None:
+    """Add a chunk's rows and rows per ``fault`` cell (the text domains.csv holds, first seen first)."""
+    counts.sites += len(sites)
+    codes, cells = pd.factorize(neutralise(sites["fault"]))
+    per_cell = np.bincount(codes[codes >= 0], minlength=len(cells))
+    for cell, count in zip(cells, per_cell, strict=True):
+        if cell:
+            counts.faults[cell] += int(count)
 
 
 def _run_record(run_dir: Path) -> dict:
