@@ -45,9 +45,10 @@ from optout_audit.items import AgentResult, Conflict, Fetch, SiteAudit
 if typing.TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "CONFLICT_FIELDS", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS", "OTHER_COLUMNS",
-           "SITE_FIELDS", "VERDICT_FIELDS", "AuditLine", "Chunk", "projection", "read_chunks", "read_line",
-           "RUN_FILE", "audited_keys", "read_record", "site_key"]  # fmt: skip
+__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "CONFLICT_FIELDS", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS",
+           "OTHER_COLUMNS", "RUN_FILE", "SITE_FIELDS", "VERDICT_FIELDS", "AuditLine", "Chunk", "Span", "audited_keys",
+           "line_spans", "log_unreadable", "projection", "read_chunks", "read_line", "read_record", "read_span",
+           "site_key"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +340,8 @@ class Chunk:
         return pd.DataFrame(_columns(rows, CONFLICT_DTYPES))
 
 
-def _log_unreadable(path: Path, number: int, reason: str) -> None:
+def log_unreadable(path: Path, number: int, reason: str) -> None:
+    """Log a line of ``path`` that is not a record (1-based line number)."""
     logger.warning("%(path)s line %(line)d skipped: %(reason)s", {"path": path, "line": number, "reason": reason})
 
 
@@ -363,45 +365,63 @@ def _decode_lines(lines: list[memoryview]) -> tuple[list[Any], list[tuple[int, s
 _BLOCK = 4 << 20  # bytes read at a time
 
 
-def _line_chunks(path: Path, chunksize: int) -> Iterator[list[memoryview]]:
-    """The file's lines (views without their ``\\n``), ``chunksize`` at a time.
+class Span(NamedTuple):
+    """Consecutive lines of a file: where they start (byte offset), their bytes, the lines before them."""
 
-    Read in large blocks and cut into views, not copied line by line: a buffered file's line
-    iteration costs more per ~2 KB line than msgspec's decoding of it.
+    offset: int
+    length: int
+    lines_before: int
+
+
+def line_spans(path: Path, chunksize: int) -> Iterator[Span]:
+    """The file cut into spans of ``chunksize`` lines (the last one may be shorter or lack its ``\\n``).
+
+    Only line ends are looked for (in large blocks): reading the lines is :func:`read_span`'s, so
+    spans can be read in any process, in any order.
     """
-    pending: list[memoryview] = []
-    tail = b""
-    with path.open("rb") as audit:
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be positive, not {chunksize}")
+    start = position = lines = 0  # span start, bytes scanned, lines in the span so far
+    spans = 0
+    with Path(path).open("rb") as audit:
         while block := audit.read(_BLOCK):
-            data = tail + block if tail else block
-            view, find, start = memoryview(data), data.find, 0
-            while (end := find(b"\n", start)) >= 0:
-                pending.append(view[start:end])
-                start = end + 1
-                if len(pending) == chunksize:
-                    yield pending
-                    pending = []
-            tail = data[start:]
-    if tail:
-        pending.append(memoryview(tail))  # a last line without a line end
-    if pending:
-        yield pending
+            find, at = block.find, 0
+            while (end := find(b"\n", at)) >= 0:
+                lines += 1
+                at = end + 1
+                if lines == chunksize:
+                    yield Span(start, position + at - start, spans * chunksize)
+                    start, lines, spans = position + at, 0, spans + 1
+            position += len(block)
+    if position > start:
+        yield Span(start, position - start, spans * chunksize)
+
+
+def read_span(path: Path, span: Span, first: int) -> Chunk:
+    """The records of one span as a :class:`Chunk` numbered from ``first`` (nothing logged)."""
+    with Path(path).open("rb") as audit:
+        audit.seek(span.offset)
+        data = audit.read(span.length)
+    view, find, start, lines = memoryview(data), data.find, 0, []
+    while (end := find(b"\n", start)) >= 0:
+        lines.append(view[start:end])  # (views, not copies: a ~2 KB line costs more to copy than to decode)
+        start = end + 1
+    if start < len(data):
+        lines.append(view[start:])  # a last line without a line end
+    records, unreadable = _decode_lines(lines)
+    return Chunk(first, records, [(span.lines_before + number, why) for number, why in unreadable], len(lines))
 
 
 def read_chunks(path: Path, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[Chunk]:
     """The records of ``path``, ``chunksize`` lines at a time (see the module docstring)."""
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be positive, not {chunksize}")
     path = Path(path)
-    first = lines_before = 0
-    for lines in _line_chunks(path, chunksize):
-        records, unreadable = _decode_lines(lines)
-        unreadable = [(lines_before + number, reason) for number, reason in unreadable]
-        for number, reason in unreadable:
-            _log_unreadable(path, number, reason)
-        yield Chunk(first, records, unreadable, len(lines))
-        first += len(records)
-        lines_before += len(lines)
+    first = 0
+    for span in line_spans(path, chunksize):
+        chunk = read_span(path, span, first)
+        for number, reason in chunk.unreadable:
+            log_unreadable(path, number, reason)
+        yield chunk
+        first += len(chunk.records)
 
 
 def audited_keys(audit_path: Path) -> set[str]:
