@@ -16,6 +16,7 @@ chunk is computed here, without a process.
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import multiprocessing
 from collections import deque
@@ -154,15 +155,16 @@ def build_reports(
 def chunk_reports(audit: Path, chunksize: int) -> Iterator[ChunkReport]:
     """:func:`chunk_report` of every span of ``audit``, in file order: by :data:`WORKERS` forked
     processes, at most ``WORKERS + 1`` chunks in flight (here, when the file is one chunk)."""
-    spans = list(line_spans(audit, chunksize))
-    if len(spans) <= 1:
-        yield from (chunk_report(audit, span) for span in spans)
+    spans = line_spans(audit, chunksize)  # (found while the workers compute)
+    first = list(itertools.islice(spans, 2))
+    if len(first) <= 1:
+        yield from (chunk_report(audit, span) for span in first)
         return
     # fork: the workers share this process's pages (pandas, the agent list) instead of loading their own
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(WORKERS, len(spans)), initializer=_worker_start) as pool:
+    with context.Pool(WORKERS, initializer=_worker_start) as pool:
         pending: deque = deque()
-        for span in spans:
+        for span in itertools.chain(first, spans):
             pending.append(pool.apply_async(chunk_report, (audit, span)))
             if len(pending) > WORKERS:
                 yield pending.popleft().get()
