@@ -11,7 +11,7 @@ Any JSON object line is a record. A line msgspec will not take as the types say 
 where text is expected, a sub-object of another shape, invalid UTF-8) is read with ``json.loads``
 instead, and each value of the wrong type is read as unknown (``None``), never guessed. A line
 that is not a JSON object (typically the last line of an interrupted run, cut mid-write) is no
-record: :func:`read_chunks` logs it and reports it in :attr:`Chunk.unreadable`. Blank lines are
+record: :func:`read_chunks` logs it (:func:`log_unreadable`) and reports it in :attr:`Chunk.unreadable`. Blank lines are
 neither.
 
 Two readings:
@@ -19,8 +19,10 @@ Two readings:
 - :func:`read_line`: one line's site key, status and each document's ``unchanged`` (resume,
   shard merge, run.json counts);
 - :func:`read_chunks`: the whole file, a chunk of records at a time, each chunk as DataFrames
-  (:meth:`Chunk.sites`, :meth:`Chunk.named`) with pandas' nullable dtypes, derived from the same
-  field types (the report stage, diff, history).
+  (:meth:`Chunk.sites`, :meth:`Chunk.named`, :meth:`Chunk.conflicts`) with pandas' nullable
+  dtypes, derived from the same field types (diff, history). It is :func:`line_spans` (where
+  each chunk's lines are) and :func:`read_span` (one chunk's records): the report stage reads
+  spans in several processes at once.
 """
 
 from __future__ import annotations
