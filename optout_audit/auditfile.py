@@ -289,9 +289,29 @@ def _columns(rows: list[tuple[Any, ...]], dtypes: dict[str, str | None]) -> dict
             cells = np.empty(len(values), dtype=object)
             cells[:] = values
             columns[column] = cells
+        elif dtype in _MASKED:
+            columns[column] = _masked(values, dtype)
         else:
             columns[column] = pd.array(values, dtype=dtype)
     return columns
+
+
+#: Nullable dtypes built from a values array and a mask: pd.array's per-value checks cost 2-3 times more.
+_MASKED = {"boolean": bool, "Int64": "int64"}
+
+
+def _masked(values: tuple[Any, ...], dtype: str) -> Any:
+    """A ``boolean`` / ``Int64`` array of ``values`` (the decoder's bools / ints, or None)."""
+    import numpy as np
+    import pandas as pd
+
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    missing = np.equal(cells, None)
+    data = np.zeros(len(cells), dtype=_MASKED[dtype])
+    data[~missing] = cells[~missing].astype(_MASKED[dtype])
+    array_type = pd.arrays.BooleanArray if dtype == "boolean" else pd.arrays.IntegerArray
+    return array_type(data, missing)
 
 
 @dataclass
