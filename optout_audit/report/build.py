@@ -19,6 +19,7 @@ import gc
 import itertools
 import json
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -173,8 +174,10 @@ def chunk_reports(audit: Path, chunksize: int) -> Iterator[ChunkReport]:
 
 
 def _worker_start() -> None:
-    """A chunk allocates millions of small objects, none in a cycle: without the cyclic collector's
+    """Ctrl-C is the main process's to handle (it ends the pool; a worker would print a traceback).
+    A chunk allocates millions of small objects, none in a cycle: without the cyclic collector's
     passes over them (chunk_report collects the young generation once per chunk)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
 
 
