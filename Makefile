@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests run for real: a headless browser for report.html, a Redis server for
-# the multi-machine queue (the tests start their own on a loopback port).
-DEBIAN_PACKAGES := chromium redis-server
+# the multi-machine queue (the tests start their own on a loopback port), strace to prove that no
+# DNS look-up leaves loopback.
+DEBIAN_PACKAGES := chromium redis-server strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test lint bench clean debian-packages
@@ -19,7 +20,7 @@ $(BIN)/optout-audit: requirements.txt requirements-dev.txt pyproject.toml
 install: $(BIN)/optout-audit
 
 debian-packages:
-	@missing=""; for tool in chromium redis-server; do command -v $$tool >/dev/null || missing=yes; done; \
+	@missing=""; for tool in chromium redis-server strace; do command -v $$tool >/dev/null || missing=yes; done; \
 	if [ -n "$$missing" ]; then \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \

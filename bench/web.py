@@ -8,7 +8,8 @@ The copies drop their ``Crawl-delay`` lines: optout-audit honours them (up to 30
 site's requests), the limit and the floor would not, and a polite wait is not a cost per host.
 
 ``fetch_plan`` says which documents optout-audit fetches per host (robots.txt; the home page
-when robots.txt lets ``optout-audit`` in; tdmrep.json and ai.txt unless the host is unreachable),
+when robots.txt lets ``optout-audit`` in; tdmrep.json, ai.txt, llms.txt and trust.txt unless the host
+is unreachable; licence files and TDM policies, fetched only where a signal points to one, are not planned),
 so that the limit and the floor fetch exactly the same documents and parse none of them.
 """
 
@@ -26,7 +27,7 @@ from optout_audit.webfarm import SyntheticWeb
 ROOT = Path(__file__).resolve().parent.parent
 ROBOTS_DIR = ROOT / "tests" / "fixtures" / "robots"
 HOME_BYTES = (60_000, 100_000)
-DOCUMENTS = ("/robots.txt", "/", "/.well-known/tdmrep.json", "/ai.txt")
+DOCUMENTS = ("/robots.txt", "/", "/.well-known/tdmrep.json", "/ai.txt", "/llms.txt", "/trust.txt")
 
 
 _CRAWL_DELAY = re.compile(rb"^[ \t]*crawl-delay[ \t]*:.*(\r\n|\r|\n)?", re.IGNORECASE | re.MULTILINE)
@@ -56,7 +57,7 @@ def planned_paths(web: SyntheticWeb, host: str, cache: dict[int, bool]) -> list[
             body = read_robots_body(web.robots_files[number], "text/plain; charset=utf-8")
             cache[number] = RobotsTxt.parse(body.text).can_fetch("https://x.example/", PRODUCT_TOKEN)
         own = cache[number]
-    return ["/robots.txt", *(["/"] if own else []), "/.well-known/tdmrep.json", "/ai.txt"]
+    return ["/robots.txt", *(["/"] if own else []), "/.well-known/tdmrep.json", "/ai.txt", "/llms.txt", "/trust.txt"]
 
 
 def write_inputs(web: SyntheticWeb, directory: Path) -> tuple[Path, Path, int]:

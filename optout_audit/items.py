@@ -47,6 +47,10 @@ class Fetch:
     # Re-audits with --cache (optout_audit/downloader/cachepolicy.py): True = the server answered 304 and the stored
     # document was read; False = fetched anew; None = no cache, or no document (a failure).
     unchanged: bool | None = None
+    # The evidence archive (optout_audit/archive/): the WARC-Record-ID of the document's response record
+    # (its last hop) and the SHA-256 (hex) of its body as received; "" when nothing was archived.
+    warc_record_id: str = ""
+    sha256: str = ""
 
 
 @dataclass(slots=True)
@@ -116,6 +120,12 @@ class SiteAudit:
     home: Fetch = field(default_factory=Fetch)
     tdmrep: Fetch = field(default_factory=Fetch)
     aitxt: Fetch = field(default_factory=Fetch)
+    llmstxt: Fetch = field(default_factory=Fetch)
+    trusttxt: Fetch = field(default_factory=Fetch)
+    #: fetched only when a signal points to them: RSL licence files (robots.txt License lines, Link
+    #: headers, <link rel="license" type="application/rsl+xml">) and the TDM policy of a reservation
+    rsl: list[Fetch] = field(default_factory=list)
+    tdm_policy: Fetch = field(default_factory=Fetch)
     own_access: bool | None = None  # may optout-audit fetch "/" under the site's robots.txt
     crawl_delay: float | None = None
     # Compact on purpose (a million sites x 166 agents): ``agents`` holds the listed agents that a
@@ -126,6 +136,10 @@ class SiteAudit:
     page: PageSignals = field(default_factory=PageSignals)
     tdmrep_evidence: dict[str, Any] = field(default_factory=dict)
     aitxt_evidence: dict[str, Any] = field(default_factory=dict)
+    llmstxt_evidence: dict[str, Any] = field(default_factory=dict)
+    trusttxt_evidence: dict[str, Any] = field(default_factory=dict)
+    rsl_evidence: list[dict[str, Any]] = field(default_factory=list)  # one detect.rsl.RslDocument per rsl fetch
+    tdm_policy_evidence: dict[str, Any] = field(default_factory=dict)
     verdict: dict[str, Any] = field(default_factory=dict)  # detect.verdict.DomainVerdict as dict
     conflicts: list[Conflict] = field(default_factory=list)  # what the site's signals say against each other
 

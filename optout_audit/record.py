@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from optout_audit import PRODUCT_TOKEN
 from optout_audit.agents import Agent
@@ -24,9 +25,13 @@ from optout_audit.detect.aitxt import AiTxt, parse_aitxt
 from optout_audit.detect.body import read_robots_body
 from optout_audit.detect.conflicts import find_conflicts
 from optout_audit.detect.headers import HeaderSignals, parse_headers
-from optout_audit.detect.html import HtmlSignals, parse_html_head
+from optout_audit.detect.html import HtmlSignals, crawler_names, parse_html_head
+from optout_audit.detect.llmstxt import LlmsTxt, disallowed_links, parse_llmstxt
 from optout_audit.detect.robots import AgentVerdict, RobotsTxt
-from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep
+from optout_audit.detect.rsl import RslDocument, parse_rsl
+from optout_audit.detect.tdmpolicy import TdmPolicy, parse_tdm_policy
+from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, parse_tdmrep
+from optout_audit.detect.trusttxt import TrustTxt, parse_trusttxt
 from optout_audit.detect.verdict import (
     DomainVerdict,
     RobotsEvidence,
@@ -34,6 +39,7 @@ from optout_audit.detect.verdict import (
     domain_verdict,
     robots_evidence,
     robots_rules_known,
+    unread_sources,
 )
 from optout_audit.items import AgentResult, Conflict, Fetch, PageSignals, SiteAudit
 
@@ -50,10 +56,15 @@ __all__ = [
 ]
 
 #: The documents of a site after robots.txt, in fetch order, and their paths from the site root.
-DOCUMENT_PATHS = {"home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt"}
+DOCUMENT_PATHS = {
+    "home": "", "tdmrep": ".well-known/tdmrep.json", "aitxt": "ai.txt", "llmstxt": "llms.txt", "trusttxt": "trust.txt",
+}  # fmt: skip
+#: Licence files fetched at most per site, whatever number of signals point to them.
+MAX_RSL_FETCHES = 2
 #: robots.txt faults after which the site's other documents are not asked for: the host is
 #: unreachable, or too slow to answer its first request (asking again would only wait again).
-GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout"})
+GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout",
+                            "dns_nxdomain", "dns_nodata", "dns_servfail", "dns_timeout"})
 #: What a site's ``error`` cell says for each fault class; the exception as raised stays in the
 #: record's fetch (``robots.error`` in audit.jsonl).
 FAULT_MESSAGES = {
@@ -95,6 +106,10 @@ class SiteRecord:
         self.aitxt: AiTxt | None = None
         self.evidence: RobotsEvidence | None = None
         self.rules_known = False  # robots.txt was read (or is known absent)
+        self.llms: LlmsTxt | None = None
+        self.trusttxt: TrustTxt | None = None
+        self.rsl_documents: list[RslDocument] = []
+        self.tdm_policy: TdmPolicy | None = None
 
     def read_robots(self, fetch: Fetch, body: bytes | None = None, cut: bool = False) -> None:
         """robots.txt's outcome; ``body`` when it answered 2xx, ``cut`` when its download was stopped."""
@@ -127,7 +142,7 @@ class SiteRecord:
         The ones not to fetch are recorded as skipped, with the reason.
         """
         audit = self.audit
-        if audit.robots.fault in GIVE_UP_FAULTS:
+        if audit.robots.fault in GIVE_UP_FAULTS and not audit.robots.redirects:
             reason = f"not fetched: robots.txt could not be fetched ({audit.robots.fault})"
             for name in DOCUMENT_PATHS:
                 setattr(audit, name, Fetch(status="skipped", error=reason))
@@ -135,7 +150,7 @@ class SiteRecord:
         if audit.own_access:
             return list(DOCUMENT_PATHS)
         audit.home = Fetch(status="skipped", url=audit.url, error="robots.txt does not let optout-audit fetch /")
-        return ["tdmrep", "aitxt"]
+        return [name for name in DOCUMENT_PATHS if name != "home"]
 
     def read_document(
         self,
@@ -151,7 +166,7 @@ class SiteRecord:
             return  # an error page says nothing about the site's pages: its signals stay unknown
         if name == "home":
             self.headers = parse_headers(list(headers))
-            self.html = parse_html_head(body, charset)
+            self.html = parse_html_head(body, charset, agent_names=crawler_names(self.agents))
         elif name == "tdmrep":
             self.tdmrep = parse_tdmrep(body)
             self.audit.tdmrep_evidence = jsonable(asdict(self.tdmrep))
@@ -162,6 +177,69 @@ class SiteRecord:
             self.audit.aitxt_evidence = jsonable(asdict(self.aitxt))
             if not self.aitxt.robots_style:
                 fetch.status, fetch.error = "invalid", "not a robots-style ai.txt"
+        elif name == "llmstxt":
+            self.llms = parse_llmstxt(body, fetch.final_url or fetch.url)
+            barred = disallowed_links(self.llms, self.robots, self.audit.origin, sorted(self.training))
+            self.audit.llmstxt_evidence = jsonable({**asdict(self.llms), "disallowed_links": barred})
+            if not self.llms.markdown:
+                fetch.status, fetch.error = "invalid", "not a Markdown llms.txt"
+        elif name == "trusttxt":
+            self.trusttxt = parse_trusttxt(body)
+            self.audit.trusttxt_evidence = jsonable(asdict(self.trusttxt))
+            if not self.trusttxt.valid:
+                fetch.status, fetch.error = "invalid", "no variable=value line"
+
+    def may_follow(self, url: str) -> bool:
+        """May optout-audit follow a home-page redirect to ``url``? Our robots.txt reading decides on
+        this origin; another origin's robots.txt is not fetched, so its targets are followed."""
+        target, site = urlsplit(url), urlsplit(self.audit.url or "")
+        if target.scheme not in ("http", "https"):
+            return False
+        if (target.scheme, target.netloc.lower()) != (site.scheme, site.netloc.lower()):
+            return True
+        if not self.rules_known:
+            return False  # RFC 9309: unreadable robots.txt is complete disallow
+        return (self.robots or RobotsTxt.parse(b"")).can_fetch(url, PRODUCT_TOKEN)
+
+    def followups(self) -> list[tuple[str, str]]:
+        """``(kind, url)`` of the documents the signals read so far point to: ``rsl`` licence files
+        (at most :data:`MAX_RSL_FETCHES`) and the ``tdm_policy`` of an effective reservation."""
+        found: list[tuple[str, str]] = []
+        if self.audit.robots.fault in GIVE_UP_FAULTS and not self.audit.robots.redirects:
+            return found
+        base = self.audit.url or "/"
+        licences = list(self.evidence.licenses if self.evidence else [])
+        licences += (self.headers.rsl_links if self.headers else []) + (self.html.rsl_links if self.html else [])
+        for url in dict.fromkeys(_absolute(base, link) for link in licences):
+            if url and len(found) < MAX_RSL_FETCHES:
+                found.append(("rsl", url))
+        tdm = effective_tdm(
+            self.tdmrep, self.headers.tdm_reservation if self.headers else None,
+            self.headers.tdm_policy if self.headers else None, self.html.tdm_reservation if self.html else None,
+            self.html.tdm_policy if self.html else None,
+        )  # fmt: skip
+        policy = _absolute(base, tdm.policy) if tdm.reservation == 1 and tdm.policy else ""
+        if policy:
+            found.append(("tdm_policy", policy))
+        return found
+
+    def read_followup(self, kind: str, fetch: Fetch, body: bytes = b"") -> None:
+        """A follow-up document's outcome (see :meth:`followups`), with its body when it answered."""
+        if kind == "rsl":
+            self.audit.rsl.append(fetch)
+            document = parse_rsl(body) if fetch.status == "ok" else None
+            if document is not None:
+                self.rsl_documents.append(document)
+                if not document.valid:
+                    fetch.status, fetch.error = "invalid", document.error
+            self.audit.rsl_evidence.append(jsonable(asdict(document)) if document is not None else {})
+        elif kind == "tdm_policy":
+            self.audit.tdm_policy = fetch
+            if fetch.status == "ok":
+                self.tdm_policy = parse_tdm_policy(body)
+                self.audit.tdm_policy_evidence = jsonable(asdict(self.tdm_policy))
+                if not self.tdm_policy.valid:
+                    fetch.status, fetch.error = "invalid", self.tdm_policy.error
 
     def finish(self, finished_at: str) -> SiteAudit:
         """The site's record, with its status and domain verdict."""
@@ -180,6 +258,13 @@ class SiteRecord:
             html=self.html,
             tdmrep=self.tdmrep,
             aitxt=self.aitxt,
+            unread=unread_sources({**{name: getattr(audit, name).status for name in DOCUMENT_PATHS},
+                                   **_rsl_status(audit)}),
+            origin=audit.origin or audit.url.rstrip("/"),
+            rsl=self.rsl_documents,
+            trusttxt=self.trusttxt,
+            llms=self.llms,
+            tdm_policy=self.tdm_policy,
         )
         audit.page = _page_signals(self.headers, self.html, verdict)
         audit.verdict = jsonable(asdict(verdict))
@@ -210,6 +295,8 @@ def site_status(robots: Fetch) -> tuple[str, str, str]:
     """(status, fault, error) of a site: what happened to its first contact, the robots.txt fetch."""
     if robots.http_status is not None or robots.fault == "too_many_redirects":
         return "ok", "", ""  # it answered, even if only with redirects
+    if robots.redirects:  # it answered with a redirect whose target failed: the site is up, the row says why
+        return "ok", robots.fault, robots.error
     if robots.status in ("unreachable", "timeout"):
         return robots.status, robots.fault, robots.error
     return "error", robots.fault, robots.error
@@ -221,6 +308,21 @@ def fault_message(fault: str, timeout: float | None = None) -> str:
     if fault == "timeout" and timeout:
         message = f"timed out after {timeout:g} s"
     return message
+
+
+def _rsl_status(audit: SiteAudit) -> dict[str, str]:
+    """``{"rsl": status}`` of the first licence fetch that was not read, or nothing."""
+    unread = [fetch.status for fetch in audit.rsl if fetch.status not in ("ok", "missing", "invalid")]
+    return {"rsl": unread[0]} if unread else {}
+
+
+def _absolute(base: str, link: str) -> str:
+    """``link`` made absolute against ``base``; "" unless it is an http(s) URL."""
+    try:
+        url = urljoin(base, link.strip())
+    except ValueError:
+        return ""
+    return url if urlsplit(url).scheme in ("http", "https") else ""
 
 
 def first_delay(values: Iterable[str]) -> float | None:

@@ -41,6 +41,24 @@ ASYNCIO_EVENT_LOOP = "uvloop.Loop" if importlib.util.find_spec("uvloop") else No
 # (optout_audit/downloader/handler.py) and in Twisted's resolver for anyone who sets Scrapy's own handler back.
 HOSTS_FILE = None
 TWISTED_DNS_RESOLVER = "optout_audit.downloader.resolver.HostsFileResolver"
+# Without a hosts file, names resolve through c-ares (optout_audit/downloader/dns.py, docs/network.md):
+# --dns-server ADDR[:PORT] (none: /etc/resolv.conf), names at once (None: CONCURRENT_REQUESTS), seconds
+# for a query's first try and tries, names cached by their TTL (LRU, Scrapy's DNSCACHE_* settings),
+# AAAA asked too ("auto": when this machine has a global IPv6 address). DNS_CLIENT = "system": aiohttp's
+# threaded getaddrinfo instead.
+DNS_CLIENT = "c-ares"
+DNS_SERVERS = []
+DNS_CONCURRENCY = None
+DNS_QUERY_TIMEOUT = 2.0
+DNS_TRIES = 2
+DNSCACHE_SIZE = 65_536
+DNS_IPV6 = "auto"
+# Names of the next sites resolved ahead of their first request (optout_audit/downloader/dns_prefetch.py);
+# None: 4 x CONCURRENT_REQUESTS (a head start longer than a look-up that times out), 0: off.
+DNS_PREFETCH = None
+# Only public unicast addresses are connected to (optout_audit/downloader/addresses.py); hosts-file
+# addresses are trusted. --allow-private-networks: loopback, private and link-local ones too.
+ALLOW_PRIVATE_NETWORKS = False
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -55,6 +73,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Re-audits (crawl --cache DIR): Scrapy's HTTP cache, always revalidated, never hiding a failure.
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "optout_audit.downloader.cachepolicy.AuditCacheMiddleware": 900,
+    # The evidence archive: above the cache, redirects and decompression, it sees every hop as served.
+    "optout_audit.archive.middleware.ArchiveMiddleware": 950,
 }
 # Spider middlewares that only cost time here (README "Performance"): no Referer is ever sent
 # (REFERRER_POLICY), URLs are a host and four fixed paths, there is no depth, and every request's
@@ -78,6 +98,7 @@ ITEM_PIPELINES = {"optout_audit.pipelines.OneRowPerSitePipeline": 100}
 EXTENSIONS = {
     "optout_audit.extensions.progress.Progress": 500,
     "optout_audit.extensions.gctuning.CrawlCollector": 0,
+    "optout_audit.downloader.dns_prefetch.DnsPrefetch": 510,
     "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port of ours
 }
 # Python's collector while the engine runs: start-up frozen, young collections every 50,000
@@ -100,3 +121,12 @@ FEED_EXPORTERS = {
 # (audit.jsonl, run.json, the reports), as `optout-audit crawl` does; see optout_audit/extensions/scheduled.py.
 OPTOUT_RUNS_DIR = None
 ADDONS = {"optout_audit.extensions.scheduled.ScheduledRun": 0}
+
+# The evidence archive (optout_audit/archive/): WARC files in OPTOUT_ARCHIVE_DIR (the CLI sets RUN_DIR/archive;
+# none set, none written), rotated past OPTOUT_ARCHIVE_MAX_BYTES; a home page kept to OPTOUT_ARCHIVE_HOME_BYTES
+# (what the detectors can read) unless OPTOUT_ARCHIVE_WHOLE_PAGES. `crawl --no-archive` sets OPTOUT_ARCHIVE off.
+OPTOUT_ARCHIVE = True
+OPTOUT_ARCHIVE_DIR = None
+OPTOUT_ARCHIVE_MAX_BYTES = 1024 * 1024 * 1024
+OPTOUT_ARCHIVE_HOME_BYTES = 4 * 1024 * 1024
+OPTOUT_ARCHIVE_WHOLE_PAGES = False

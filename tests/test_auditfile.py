@@ -56,7 +56,10 @@ def test_site_key():
 
 #: SiteAudit's fields the report reader leaves out on purpose (evidence the reports do not show).
 # origin: the site key (read_line reads it for resume and merges; the reports show domain and input)
-NOT_READ = {"robots_evidence", "page", "tdmrep_evidence", "aitxt_evidence", "origin"}
+# The documents of the newer signals (llms.txt, trust.txt, RSL licences, a TDM policy): what they say
+# reaches the reports through the verdict's fields; their fetches and evidence stay in audit.jsonl.
+NOT_READ = {"robots_evidence", "page", "tdmrep_evidence", "aitxt_evidence", "origin", "llmstxt", "trusttxt", "rsl",
+            "tdm_policy", "llmstxt_evidence", "trusttxt_evidence", "rsl_evidence", "tdm_policy_evidence"}
 
 
 def test_every_site_audit_field_is_read_or_left_out_on_purpose():

@@ -122,7 +122,7 @@ def test_tdmrep_techniques_contradict():
     headers = parse_headers([("tdm-reservation", "1")])
     (row,) = of_kind(conflicts(None, tdmrep=tdmrep, headers=headers), "signals_contradict")
     assert row.signal == "tdm_reservation" and "tdmrep.json entry 0: 0" in row.detail and "header: 1" in row.detail
-    html = parse_html_head(b'<head><meta name="tdm-reservation" content="1"></head>')
+    html = parse_html_head(b'<head><meta name="tdm-reservation" content="1"></head>', agent_names=frozenset())
     assert of_kind(conflicts(None, headers=headers, html=html), "signals_contradict") == []  # they agree
 
 

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from optout_audit.detect.html import parse_html_head
+from optout_audit.agents import ai_agents
+from optout_audit.detect.html import crawler_names, parse_html_head
+
+AGENT_NAMES = crawler_names(ai_agents())
+
+
+def read_head(body, encoding=None):
+    return parse_html_head(body, encoding, agent_names=AGENT_NAMES)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -21,7 +29,7 @@ def page(head: str, body: str = "<p>hello</p>") -> bytes:
 
 def test_healsdata_meta_fragment() -> None:
     # A head fragment with no <html>/<head> element, as the template repo ships it.
-    signals = parse_html_head((FIXTURES / "noai" / "healsdata-meta-tags.html").read_bytes())
+    signals = read_head((FIXTURES / "noai" / "healsdata-meta-tags.html").read_bytes())
     assert signals.meta == [
         {"name": "ccbot", "content": "nofollow"},
         {"name": "robots", "content": "noai, noimageai"},
@@ -31,7 +39,7 @@ def test_healsdata_meta_fragment() -> None:
 
 
 def test_w3c_meta_example() -> None:
-    signals = parse_html_head((FIXTURES / "tdmrep" / "w3c-example-meta.html").read_bytes())
+    signals = read_head((FIXTURES / "tdmrep" / "w3c-example-meta.html").read_bytes())
     assert signals.tdm_reservation == "1"
     assert signals.tdm_policy == "https://provider.com/policies/policy.json"
     assert not signals.noai and not signals.noimageai
@@ -77,12 +85,12 @@ def test_w3c_meta_example() -> None:
     ],
 )
 def test_noai_meta(head: str, noai: bool, noimageai: bool, sources: list[str]) -> None:
-    signals = parse_html_head(page(head))
+    signals = read_head(page(head))
     assert (signals.noai, signals.noimageai, signals.noai_sources) == (noai, noimageai, sources)
 
 
 def test_meta_list_keeps_every_named_meta_with_raw_content() -> None:
-    signals = parse_html_head(page('<meta charset="utf-8"><meta name="Description" content="  A Site "><meta name="tdm-reservation" content="1">'))
+    signals = read_head(page('<meta charset="utf-8"><meta name="Description" content="  A Site "><meta name="tdm-reservation" content="1">'))
     assert signals.meta == [
         {"name": "description", "content": "  A Site "},
         {"name": "tdm-reservation", "content": "1"},
@@ -90,20 +98,20 @@ def test_meta_list_keeps_every_named_meta_with_raw_content() -> None:
 
 
 def test_only_the_head_counts() -> None:
-    signals = parse_html_head(page("<title>t</title>", body='<meta name="robots" content="noai">'))
+    signals = read_head(page("<title>t</title>", body='<meta name="robots" content="noai">'))
     assert not signals.noai and signals.meta == []
 
 
 def test_head_ends_at_body_even_without_closing_head() -> None:
     html = b'<html><head><meta name="robots" content="noimageai"><body><meta name="robots" content="noai">'
-    signals = parse_html_head(html)
+    signals = read_head(html)
     assert signals.noimageai and not signals.noai
 
 
 def test_header_element_is_not_the_end_of_head() -> None:
     # "</header" must not be mistaken for "</head"; neither must "<bodyguard>"
     html = b'<html><head><bodyguard></bodyguard><meta name="robots" content="noai"></head>'
-    assert parse_html_head(html).noai
+    assert read_head(html).noai
 
 
 # -- TDMRep meta ---------------------------------------------------------------------------------
@@ -122,7 +130,7 @@ def test_header_element_is_not_the_end_of_head() -> None:
     ],
 )
 def test_tdm_meta(head: str, reservation: str | None, policy: str | None) -> None:
-    signals = parse_html_head(page(head))
+    signals = read_head(page(head))
     assert (signals.tdm_reservation, signals.tdm_policy) == (reservation, policy)
 
 
@@ -135,7 +143,7 @@ def test_license_links() -> None:
         '<link rel="License alternate" href=" https://creativecommons.org/licenses/by/4.0/ ">'
         '<link rel="stylesheet" href="/s.css"><link rel="license">'
     )
-    assert parse_html_head(page(head)).license_links == [
+    assert read_head(page(head)).license_links == [
         "https://example.com/license.xml",
         "https://creativecommons.org/licenses/by/4.0/",
     ]
@@ -162,14 +170,14 @@ NOAI_HEAD = '<html><head><meta charset="{charset}"><title>Café</title><meta nam
     ],
 )
 def test_encodings(body: bytes, encoding: str | None) -> None:
-    signals = parse_html_head(body, encoding)
+    signals = read_head(body, encoding)
     assert signals.noai
     assert {"name": "description", "content": "café"} in signals.meta
 
 
 def test_utf16_declared_in_ascii_is_read_as_utf8() -> None:
     body = NOAI_HEAD.format(charset="utf-16").encode("utf-8")
-    assert {"name": "description", "content": "café"} in parse_html_head(body).meta
+    assert {"name": "description", "content": "café"} in read_head(body).meta
 
 
 @pytest.mark.parametrize(
@@ -191,25 +199,94 @@ def test_utf16_declared_in_ascii_is_read_as_utf8() -> None:
     ],
 )
 def test_garbage_does_not_raise(body: bytes) -> None:
-    signals = parse_html_head(body)
+    signals = read_head(body)
     assert isinstance(signals.noai, bool)
 
 
 def test_tag_cut_off_by_the_end_of_the_data_is_dropped() -> None:
     # As in a browser: a tag still open at the end of the input is never emitted.
-    assert not parse_html_head(b"<html><head><meta name=robots content=noai").noai
-    assert parse_html_head(b"<html><head><meta name=robots content=noai>").noai
+    assert not read_head(b"<html><head><meta name=robots content=noai").noai
+    assert read_head(b"<html><head><meta name=robots content=noai>").noai
 
 
 def test_commented_meta_does_not_count() -> None:
-    assert not parse_html_head(b"<head><!-- <meta name=robots content=noai> --></head>").noai
+    assert not read_head(b"<head><!-- <meta name=robots content=noai> --></head>").noai
 
 
 def test_big_page_is_cut_at_the_head() -> None:
     head = '<meta name="robots" content="noai">' + '<link rel="x" href="/y">' * 20
     body = page(head, body="<p>" + "word " * 200_000 + "</p>")  # about 1 MB
-    parse_html_head(body)
+    read_head(body)
     started = time.perf_counter()
     for _ in range(20):
-        assert parse_html_head(body).noai
+        assert read_head(body).noai
     assert (time.perf_counter() - started) / 20 < 0.05
+
+
+# -- the head found by structure, not by markers (issue 17 class 3) --------------------------------
+
+NOAI = '<meta name="robots" content="noai">'
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "<!-- <body> was here -->",
+        "<!--[if IE]><body class=ie><![endif]-->",
+        '<script>document.write("<body>");</script>',
+        "<script>//<![CDATA[\nvar b = '<body>';\n//]]></script>",
+        "<style>body{margin:0} /* <body> */</style>",
+        "<![CDATA[ a <body> in a CDATA section ]]>",
+        '<noscript><img src="x.gif"></noscript>',
+        "<title>&lt;body&gt; and </header> and <bodyguard></title>",
+    ],
+)
+def test_body_inside_markup_does_not_end_the_head(before):
+    assert read_head(page(f"<title>t</title>{before}{NOAI}")).noai
+
+
+@pytest.mark.parametrize("body_start", ["<body>", "<body class=x>", "</head><p>", "<div>", "<p>text"])
+def test_the_body_really_starting_ends_the_head(body_start):
+    html = f"<html><head><title>t</title>{body_start}{NOAI}</body></html>".encode()
+    assert not read_head(html).noai
+
+
+def test_a_head_longer_than_a_mebibyte_keeps_its_later_meta():
+    filler = "<script>" + "var x = 1;\n" * 150_000 + "</script>"  # 1.6 MiB of script in the head
+    html = page(filler + NOAI + '<meta name="tdm-reservation" content="1">')
+    assert len(html) > 1.5 * 1024 * 1024
+    signals = read_head(html)
+    assert signals.noai and signals.tdm_reservation == "1"
+
+
+def test_nothing_past_the_page_cap_is_read():
+    filler = "<!--" + "x" * (4 * 1024 * 1024) + "-->"
+    assert not read_head(page(filler + NOAI)).noai
+
+
+@pytest.mark.parametrize("offset", range(-10, 3))
+def test_cdata_split_across_parser_chunks(offset):
+    # The parser is fed 16 KiB at a time: put "<![CDATA[" and "]]>" across the border.
+    prefix = "<html><head><title>t</title><!--"
+    pad = 16 * 1024 + offset - len(prefix) - len("-->")
+    html = (prefix + "x" * pad + "--><![CDATA[ <body> > ]]>" + NOAI + "</head><body>x</body></html>").encode()
+    assert read_head(html).noai
+
+
+def test_utf16_and_windows_1252_heads_are_read_incrementally():
+    head = "<title>Café</title>" + "<!-- é -->" * 5000 + NOAI
+    assert read_head(page(head).decode().encode("utf-16")).noai
+    assert read_head(page(head).decode().encode("cp1252")).noai  # no charset: not UTF-8, so windows-1252
+
+
+def test_rsl_links_and_inline_rsl_script():
+    head = (
+        '<link rel="license" type="application/rsl+xml" href="https://example.com/license.xml">'
+        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+        '<script type="application/rsl+xml"><rsl xmlns="https://rslstandard.org/rsl"><content url="/">'
+        "<license><prohibits type=\"usage\">ai-train</prohibits></license></content></rsl></script>"
+    )
+    signals = read_head(page(head))
+    assert signals.rsl_links == ["https://example.com/license.xml"]
+    assert len(signals.license_links) == 2
+    assert len(signals.rsl_scripts) == 1 and "<prohibits" in signals.rsl_scripts[0]

@@ -35,9 +35,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optout_audit.agents import ai_agents
 from optout_audit.detect.aitxt import parse_aitxt
 from optout_audit.detect.headers import parse_headers, x_robots_directives
-from optout_audit.detect.html import parse_html_head
+from optout_audit.detect.html import crawler_names, parse_html_head
 from optout_audit.detect.preferences import (
     AIPREF_LABELS,
     parse_content_signal,
@@ -46,6 +47,13 @@ from optout_audit.detect.preferences import (
 )
 from optout_audit.detect.robots import DEEP_PROBE_PATH, RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, parse_tdmrep, tdm_value, tdmrep_reserves_somewhere
+
+AGENT_NAMES = crawler_names(ai_agents())
+
+
+def read_head(body, encoding=None):
+    return parse_html_head(body, encoding, agent_names=AGENT_NAMES)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -266,7 +274,7 @@ ENCODINGS = st.none() | st.sampled_from(["utf-8", "latin-1", "utf-16", "utf-16-b
 @settings(FUZZ, max_examples=300)
 @given(any_bytes(HTML_SEEDS), ENCODINGS)
 def test_html_head(body: bytes, encoding: str | None) -> None:
-    signals = parse_html_head(body, encoding)
+    signals = read_head(body, encoding)
     assert (signals.noai or signals.noimageai) == bool(signals.noai_sources)
     assert all(source.startswith("meta:") for source in signals.noai_sources)
     for entry in signals.meta:

@@ -27,7 +27,7 @@ def _ok(path: str, **extra) -> Fetch:
 def test_a_site_replayed_from_its_documents():
     record = _record()
     record.read_robots(_ok("robots.txt"), b"User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nCrawl-delay: 2\n")
-    assert record.documents_to_fetch() == ["home", "tdmrep", "aitxt"]
+    assert record.documents_to_fetch() == ["home", "tdmrep", "aitxt", "llmstxt", "trusttxt"]
     home = b'<html><head><meta name="robots" content="noimageai"></head><body></body></html>'
     record.read_document("home", _ok(""), [("Content-Type", "text/html"), ("tdm-reservation", "1")], home, "utf-8")
     record.read_document("tdmrep", Fetch(status="missing", http_status=404))
@@ -44,7 +44,7 @@ def test_a_site_replayed_from_its_documents():
 def test_robots_that_shuts_us_out_skips_the_home_page_only():
     record = _record()
     record.read_robots(_ok("robots.txt"), b"User-agent: optout-audit\nDisallow: /\n")
-    assert record.documents_to_fetch() == ["tdmrep", "aitxt"]
+    assert record.documents_to_fetch() == ["tdmrep", "aitxt", "llmstxt", "trusttxt"]
     assert record.audit.home.status == "skipped" and "does not let optout-audit" in record.audit.home.error
 
 
@@ -62,7 +62,7 @@ def test_unreachable_robots_skips_every_other_document(fault):
 def test_server_error_robots_still_asks_for_the_protocol_files():
     record = _record()
     record.read_robots(Fetch(status="server_error", http_status=503))
-    assert record.documents_to_fetch() == ["tdmrep", "aitxt"]
+    assert record.documents_to_fetch() == ["tdmrep", "aitxt", "llmstxt", "trusttxt"]
     assert record.finish("t").status == "ok"
 
 
@@ -123,3 +123,27 @@ def test_the_record_rules_load_no_crawler():
     code = "import sys, optout_audit.record; print(sorted(m for m in ('scrapy', 'twisted', 'aiohttp', 'pandas') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_followups_only_where_a_signal_points():
+    record = _record()
+    record.read_robots(_ok("robots.txt"), b"License: /license.xml\nUser-agent: *\nAllow: /\n")
+    record.read_document("home", _ok(""), [("Link", '<https://cdn.test/l.rsl>; rel="license"; type="application/rsl+xml"'),
+                                           ("tdm-reservation", "1"), ("tdm-policy", "/policy.json")], b"<p>x", "utf-8")  # fmt: skip
+    assert record.followups() == [("rsl", ROOT + "license.xml"), ("rsl", "https://cdn.test/l.rsl"),
+                                  ("tdm_policy", ROOT + "policy.json")]  # fmt: skip
+    plain = _record()
+    plain.read_robots(_ok("robots.txt"), b"User-agent: *\nAllow: /\n")
+    plain.read_document("home", _ok(""), [("tdm-policy", "/policy.json")], b"<p>x", "utf-8")
+    assert plain.followups() == []  # a policy without a reservation is not fetched
+
+
+def test_unread_licence_file_keeps_no_from_being_said():
+    record = _record()
+    record.read_robots(_ok("robots.txt"), b"License: /license.xml\nUser-agent: *\nAllow: /\n")
+    for name in ("home", "tdmrep", "aitxt", "llmstxt", "trusttxt"):
+        record.read_document(name, Fetch(status="missing", http_status=404) if name != "home" else _ok(""),
+                             body=b"<p>x")  # fmt: skip
+    record.read_followup("rsl", Fetch(status="timeout", fault="timeout"))
+    verdict = record.finish("t").verdict
+    assert (verdict["reserves_ai_training"], verdict["unread_sources"]) == ("unknown", ["rsl"])

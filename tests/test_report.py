@@ -240,14 +240,28 @@ content_signal_ai_train_no,0,0.0,true
 content_usage_train_ai_n,0,0.0,true
 disallow_ai_training,0,0.0,true
 ai_txt_disallow_all,0,0.0,true
+content_usage_train_ai_n_partial,0,0.0,true
+disallow_ai_training_partial,0,0.0,true
+ai_txt_partial,0,0.0,true
+rsl_prohibits_ai_train,0,0.0,true
+rsl_prohibits_ai_train_partial,0,0.0,true
+rsl_licence_required,0,0.0,true
+rsl_licence_required_partial,0,0.0,true
+trust_txt_datatraining_no,0,0.0,true
 robots_names_ai_agent,2,0.5,false
 tdmrep_json,1,0.25,false
 ai_txt,0,0.0,false
 rsl_license,0,0.0,false
+rsl_document,0,0.0,false
 content_signal,1,0.25,false
 content_usage,0,0.0,false
 x_robots_tag,0,0.0,false
 disallow_ai_training_line,0,0.0,false
+bing_nocache,0,0.0,false
+bing_noarchive,0,0.0,false
+trust_txt,0,0.0,false
+llms_txt,0,0.0,false
+tdm_policy_document,0,0.0,false
 """
 
 SUMMARY_CSV = f"""\

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optout_audit.detect.body import read_robots_body
 from optout_audit.detect.robots import RobotsTxt, _matches
 
 
@@ -104,3 +105,28 @@ def _regex_oracle(pattern: bytes, path: bytes) -> bool:
 @given(st.lists(_OCTETS, max_size=10).map(b"".join), st.lists(_OCTETS, max_size=12).map(b"".join))
 def test_wildcard_matching_agrees_with_a_regex(pattern, path):
     assert _matches(pattern, path) == _regex_oracle(pattern, path)
+
+
+# -- truncated byte-order marks (issue 17 class 5) ---------------------------------------------------
+# Google's robots.cc skips the leading bytes while they match EF BB BF in order, and keeps the first
+# byte that does not: a truncated BOM (EF BB, EF) is skipped like a whole one.
+
+
+@pytest.mark.parametrize("prefix", [b"\xef\xbb\xbf", b"\xef\xbb", b"\xef", b""])
+def test_bom_prefix_is_skipped(prefix):
+    robots = RobotsTxt.parse(prefix + b"User-agent: GPTBot\nDisallow: /\n")
+    assert robots.verdict("GPTBot").verdict == "full"
+    assert robots.is_named("GPTBot")
+
+
+@pytest.mark.parametrize("prefix", [b"\xef\xbf", b"\xbb\xbf", b"\xef\xbb\xbb", b"\xef\xbb\xbf\xef\xbb\xbf"])
+def test_bytes_that_are_not_a_bom_prefix_stay(prefix):
+    # The first non-matching byte stays part of the first line, whose key no longer reads
+    # "User-agent": Google then sees a Disallow outside any group, which applies to nobody.
+    robots = RobotsTxt.parse(prefix + b"User-agent: GPTBot\nDisallow: /\n")
+    assert robots.verdict("GPTBot").verdict == "none"
+
+
+@pytest.mark.parametrize("prefix", [b"\xef\xbb", b"\xef"])
+def test_truncated_bom_before_html_is_still_html(prefix):
+    assert read_robots_body(prefix + b"<!DOCTYPE html><html>x</html>").fault == "html_as_robots"

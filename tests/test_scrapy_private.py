@@ -1,4 +1,4 @@
-"""The private pieces of Scrapy and Twisted that optout-audit builds on: if an upgrade moves one, this fails first.
+"""The private pieces of Scrapy, Twisted, aiohttp and aiodns that optout-audit builds on: if an upgrade moves one, this fails first.
 
 Scrapy is pinned (requirements.txt, pyproject.toml) because these are not public API. Before raising
 the pin, run this file against the new version: each failure names the piece and the module of ours
@@ -26,6 +26,12 @@ PRIVATE_PIECES = [
      "optout_audit/downloader/cachepolicy.py revalidates every cached document"),
     ("scrapy.crawler", "CrawlerProcess._signal_shutdown",
      "optout_audit/app/process.py learns which signal stopped a crawl"),
+    ("scrapy.core.downloader.handlers._base_streaming", "BaseStreamingDownloadHandler._read_response",
+     "optout_audit/downloader/handler.py keeps each exchange's status line and headers for the archive"),
+    ("aiohttp", "TCPConnector._resolve_host",
+     "optout_audit/downloader/addresses.py checks the address actually connected to"),
+    ("aiodns", "DNSResolver._make_channel", "optout_audit/downloader/dns.py runs c-ares's sockets on the event loop"),
+    ("aiodns", "DNSResolver._sock_state_cb", "optout_audit/downloader/dns.py"),
 ]
 
 

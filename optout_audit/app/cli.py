@@ -1,7 +1,9 @@
 """``optout-audit``: crawl a URL list, rebuild reports, run the demo, look at runs over time.
 
     optout-audit crawl INPUT [--out DIR] [--hosts-file FILE] [--timeout S] [--concurrency N] [--resume] [--cache DIR]
-                             [--workers N] [--log-level LEVEL]
+                             [--workers N] [--log-level LEVEL] [--dns-server ADDR[:PORT]]... [--allow-private-networks]
+                             [--redis URL [--lease S]]
+    optout-audit worker [--redis URL] [--run RUN_ID] [--concurrency N] [--wait S]   a machine of a --redis run
     optout-audit report RUN_DIR
     optout-audit demo [--out DIR]
     optout-audit runs [DIR]                          list the runs under DIR (default reports/)
@@ -72,6 +74,15 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _dns_server(text: str) -> str:
+    from optout_audit.downloader.dns import parse_server
+
+    try:
+        return parse_server(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="optout-audit", description="Audit websites' machine-readable reservations against AI training."
@@ -92,9 +103,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Scrapy log level (default WARNING; INFO adds Scrapy's settings and stats)")
     crawl.add_argument("--cache", type=Path, metavar="DIR",
                        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
+    crawl.add_argument("--dns-server", action="append", type=_dns_server, default=[], metavar="ADDR[:PORT]",
+                       help="send name look-ups to this DNS server (repeatable; default: the system's resolv.conf)")
+    crawl.add_argument("--allow-private-networks", action="store_true",
+                       help="also connect to loopback, private and link-local addresses (a local mirror)")
+    crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
+
+    crawl.add_argument("--redis", metavar="URL",
+                       help="coordinate a run over many machines through this Redis (see `optout-audit worker`)")
+    crawl.add_argument("--lease", type=_positive(float), metavar="S",
+                       help="with --redis: seconds before a silent worker's sites go to another (default 4 x timeout)")
+
+    worker = commands.add_parser("worker", help="audit sites of a distributed run (crawl --redis) until it is complete")
+    worker.add_argument("--redis", metavar="URL", help="the run's Redis (default: $OPTOUT_REDIS_URL)")
+    worker.add_argument("--run", metavar="RUN_ID", help="the run to join (default: the last one started)")
+    worker.add_argument("--concurrency", type=_positive(int), default=64, help="requests in flight (default 64)")
+    worker.add_argument("--wait", type=_positive(float), metavar="S",
+                        help="give up after S seconds without a run to join (default: wait)")
+    worker.add_argument("--log-level", type=_log_level, default="WARNING", help="Scrapy log level (default WARNING)")
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
+    report.add_argument("--from-archive", action="store_true",
+                        help="rebuild audit.jsonl and the reports from the run's archived bytes (no network), into --out")
+    report.add_argument("--out", type=Path, metavar="DIR", help="with --from-archive: where (default RUN_DIR-from-archive/)")
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
@@ -111,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
     history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+
+    verify = commands.add_parser("verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    permissions = commands.add_parser("filter", help="per-URL answers from a run's evidence: permissions.csv")
+    permissions.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    permissions.add_argument("urls", type=Path, metavar="URLS_FILE", help="one URL a line")
+    permissions.add_argument("--agent", help="the user-agent token asked about, e.g. GPTBot")
+    permissions.add_argument("--purpose", choices=("training", "search", "user-triggered", "other"),
+                             help="a purpose class instead of (or for) an agent, e.g. training")
+    permissions.add_argument("--out", type=Path, default=Path("permissions.csv"), help="default ./permissions.csv")
 
     check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
     check.add_argument("site", metavar="SITE", help="a domain or URL")
@@ -129,10 +172,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "crawl":
             return _crawl(args)
+        if args.command == "report" and args.from_archive:
+            from optout_audit.archive.cli import from_archive_command
+
+            return from_archive_command(args)
+        if args.command == "worker":
+            from optout_audit.distributed.worker import worker_command
+
+            return worker_command(args)
         if args.command == "report":
             return _report(args.run_dir)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "verify":
+            from optout_audit.archive.verify import main as verify_main
+
+            return verify_main(args.run_dir)
+        if args.command == "filter":
+            from optout_audit.archive.cli import filter_command
+
+            return filter_command(args)
         if args.command == "check":
             from optout_audit.app.check import check
 
@@ -169,12 +228,31 @@ def _crawl(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         cache=args.cache,
         workers=args.workers,
+        dns_servers=tuple(args.dns_server),
+        allow_private_networks=args.allow_private_networks,
+        archive=not args.no_archive,
+        redis=_redis_url(args),
+        lease=args.lease,
     )
     run = Run.open(options)
     print(f"auditing {run.total_lines:,} input lines into {run.dir}/", file=sys.stderr)
     _finish(run)
     _print_summary(run.dir)
     return 0
+
+
+def _redis_url(args: argparse.Namespace) -> str | None:
+    """``--redis`` checked (optout_audit.distributed); it cannot be combined with --workers."""
+    if not args.redis:
+        if args.lease:
+            raise UsageError("--lease needs --redis")
+        return None
+    from optout_audit.distributed.connection import check_url, first_contact
+
+    if args.workers > 1:
+        raise UsageError("--redis and --workers cannot be combined: start more `optout-audit worker` processes")
+    first_contact(check_url(args.redis))  # before the run folder is made
+    return args.redis
 
 
 def _finish(run) -> None:

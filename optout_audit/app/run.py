@@ -39,13 +39,14 @@ from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import check_input, count_entries
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
+from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
 
 __all__ = ["CrawlOptions", "Run", "RunFailed", "RunInterrupted", "make_run_folder", "run_crawl", "run_demo"]
 
 #: Exit codes of a run stopped by a signal, as a shell reports them (128 + signal number).
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 #: Settings whose change between a run and its resume would change results (refused).
-RESULT_SETTINGS = ("timeout", "hosts_file_sha256", "extra")
+RESULT_SETTINGS = ("timeout", "hosts_file_sha256", "dns_servers", "allow_private_networks", "extra")
 
 
 @dataclass(slots=True)
@@ -59,6 +60,13 @@ class CrawlOptions:
     log_level: str = "WARNING"
     cache: Path | None = None  # HTTP cache folder shared between runs (conditional re-fetches)
     workers: int = 1
+    dns_servers: tuple[str, ...] = ()  # --dns-server: where look-ups go (none: the system's resolv.conf)
+    allow_private_networks: bool = False  # connect to loopback/private/link-local addresses too
+    archive: bool = True  # the evidence archive (optout_audit/archive/): WARC files, evidence.csv, manifest
+    #: A distributed run (optout_audit.distributed): its Redis URL, and the lease of a queue entry in
+    #: seconds (None: a few request timeouts).
+    redis: str | None = None
+    lease: float | None = None
     #: Scrapy settings of features that change results (recorded in run.json, compared on resume).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -142,6 +150,8 @@ class Run:
             raise UsageError(f"input file not found: {options.input}")
         if options.hosts_file and not options.hosts_file.is_file():
             raise UsageError(f"hosts file not found: {options.hosts_file}")
+        if options.hosts_file and options.dns_servers:
+            raise UsageError("--hosts-file and --dns-server exclude each other: names resolve through one of them")
         lines = check_input(options.input)
         run_dir = options.out
         make_run_folder(run_dir)
@@ -187,6 +197,9 @@ class Run:
                 "hosts_file_sha256": _sha256(hosts) if hosts else None,
                 "hosts_file_copy": None,
                 "cache": str(options.cache.resolve()) if options.cache else None,
+                "dns_servers": list(options.dns_servers),
+                "allow_private_networks": options.allow_private_networks,
+                "archive": options.archive,
                 "extra": dict(sorted(options.extra.items())),
             },
         }
@@ -238,8 +251,14 @@ class Run:
         settings.set("LOG_LEVEL", options.log_level, "cmdline")
         settings.set("OPTOUT_TOTAL_SITES", total, "cmdline")
         settings.set("OPTOUT_PROGRESS", progress, "cmdline")
+        settings.set("OPTOUT_ARCHIVE", options.archive, "cmdline")
+        settings.set("OPTOUT_ARCHIVE_DIR", str(self.dir / ARCHIVE_DIR), "cmdline")
         if options.hosts_file:
             settings.set("HOSTS_FILE", str(options.hosts_file), "cmdline")
+        if options.dns_servers:
+            settings.set("DNS_SERVERS", list(options.dns_servers), "cmdline")
+        if options.allow_private_networks:
+            settings.set("ALLOW_PRIVATE_NETWORKS", True, "cmdline")
         if options.cache:
             # Absolute: Scrapy would put a relative HTTPCACHE_DIR under the project's .scrapy/ folder.
             settings.set("HTTPCACHE_ENABLED", True, "cmdline")
@@ -253,7 +272,11 @@ class Run:
         done = self.done_keys()
         if done:
             print(f"{len(done):,} already audited, {max(self.total_lines - len(done), 0):,} to go", file=sys.stderr)
-        if self.options.workers > 1:
+        if self.options.redis:
+            from optout_audit.distributed.coordinator import crawl_distributed
+
+            self.signal = crawl_distributed(self, done)
+        elif self.options.workers > 1:
             from optout_audit.app.shards import crawl_sharded
 
             self.signal = crawl_sharded(self, done)
@@ -304,6 +327,7 @@ class Run:
         from optout_audit.report import build_reports
 
         build_reports(self.dir)
+        finish_archive(self.dir, finished=reason is None)  # evidence.csv; manifest.sha256 when finished
         if reason is not None:
             code = SIGNAL_EXIT.get(self.signal, 1) if self.signal else 1
             raise RunInterrupted(self.dir, reason, records, record["interrupted"]["sites"], code)
@@ -316,6 +340,14 @@ class Run:
             parts += ["--workers", str(self.options.workers)]
         if self.options.hosts_file:
             parts += ["--hosts-file", str(self.options.hosts_file.resolve())]
+        for server in self.options.dns_servers:
+            parts += ["--dns-server", server]
+        if self.options.allow_private_networks:
+            parts.append("--allow-private-networks")
+        if self.options.redis:
+            from optout_audit.distributed.connection import mask_url
+
+            parts += ["--redis", mask_url(self.options.redis)]
         if self.options.timeout != 20.0:
             parts += ["--timeout", f"{self.options.timeout:g}"]
         return " ".join(parts)

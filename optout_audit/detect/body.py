@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from optout_audit.detect.robots import skip_bom
+
 #: RFC 9309 2.5: parse at least 500 KiB; Google parses exactly this much.
 ROBOTS_MAX_BYTES = 500 * 1024
 _HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
@@ -27,7 +29,7 @@ def read_robots_body(body: bytes, stopped: bool = False) -> RobotsBody:
         # RFC 9309 2.3: crawlers MAY bridge encodings; UTF-16 files exist in the wild.
         text = body.decode("utf-16", errors="replace").encode("utf-8")
         return _capped(text, "ok", "utf16_bridged", stopped)
-    head = body[:1024].lstrip(b"\xef\xbb\xbf")
+    head = skip_bom(body[:1024])
     # Judged by the bytes, not the Content-Type: real robots.txt files are served as text/html too.
     if _HTML_START.match(head):
         return _capped(body, "invalid", "html_as_robots", stopped)

@@ -33,6 +33,8 @@ RSL licence files and llms.txt (the crawler does not fetch them).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import difflib
 import functools
 import re
@@ -42,13 +44,15 @@ from urllib.robotparser import RobotFileParser
 
 from protego import Protego
 
-from optout_audit.agents import Agent
 from optout_audit.detect.aitxt import AiTxt
 from optout_audit.detect.headers import HeaderSignals
 from optout_audit.detect.html import HtmlSignals
 from optout_audit.detect.preferences import parse_content_signal, parse_content_usage, parse_robots_content_usage
 from optout_audit.detect.robots import DEEP_PROBE_PATH, Group, RobotsTxt
 from optout_audit.detect.tdmrep import TdmrepFile, tdm_value
+
+if TYPE_CHECKING:
+    from optout_audit.agents import Agent
 
 __all__ = ["CONFLICT_KINDS", "Conflict", "find_conflicts"]
 

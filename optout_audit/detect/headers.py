@@ -20,16 +20,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["HeaderSignals", "directive_tokens", "parse_headers", "x_robots_directives"]
+__all__ = ["HeaderSignals", "bing_ai_directive", "directive_tokens", "parse_headers", "x_robots_directives"]
 
 #: Directives that take a value after a colon; ``name:`` for these is not a crawler prefix.
 VALUED_DIRECTIVES = frozenset(
     {"unavailable_after", "unavailable-after", "max-snippet", "max-image-preview", "max-video-preview"}
 )
 ALL_SCOPE = "*"
+#: Scopes Bing reads besides "*" (its crawler's names).
+BING_SCOPES = ("bingbot", "msnbot")
 _TOKEN = re.compile(r"[a-z][a-z0-9_.-]*\Z")
 _BOT_NAME = re.compile(r"[a-z0-9_.*-]+\Z")
 _LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
+_TYPE_PARAM = re.compile(r";\s*type\s*=\s*(?:\"([^\"]*)\"|([^\s;,]+))", re.IGNORECASE)
+RSL_MEDIA_TYPE = "application/rsl+xml"
 _REL_PARAM = re.compile(r";\s*rel\s*=\s*(?:\"([^\"]*)\"|([^\s;,]+))", re.IGNORECASE)
 
 
@@ -47,6 +51,8 @@ class HeaderSignals:
     content_usage: str | None = None
     content_signal: str | None = None
     license_links: list[str] = field(default_factory=list)
+    rsl_links: list[str] = field(default_factory=list)  # Link rel="license" with type application/rsl+xml
+    bing_ai: str = ""  # "nocache" | "noarchive" | "" (bing_ai_directive)
 
 
 def parse_headers(headers: Iterable[tuple[str, str]]) -> HeaderSignals:
@@ -66,7 +72,23 @@ def parse_headers(headers: Iterable[tuple[str, str]]) -> HeaderSignals:
         content_usage=_combined(values.get("content-usage")),
         content_signal=_combined(values.get("content-signal")),
         license_links=[url for value in values.get("link", []) for url in _license_urls(value)],
+        rsl_links=[url for value in values.get("link", []) for url in _license_urls(value, RSL_MEDIA_TYPE)],
+        bing_ai=bing_ai_directive(set().union(*(directives.get(scope, set()) for scope in (ALL_SCOPE, *BING_SCOPES)))),
     )
+
+
+def bing_ai_directive(tokens: set[str]) -> str:
+    """Bing's reading of ``nocache`` / ``noarchive`` for Bing Chat and training (blogs.bing.com, Sept 2023).
+
+    ``noarchive``: not used in Bing Chat answers nor to train Microsoft's generative AI models;
+    ``nocache``: only URL, title and snippet used; both: treated as ``nocache``.
+
+    >>> bing_ai_directive({"noarchive", "nocache"}), bing_ai_directive({"noarchive"}), bing_ai_directive({"noindex"})
+    ('nocache', 'noarchive', '')
+    """
+    if "nocache" in tokens:
+        return "nocache"
+    return "noarchive" if "noarchive" in tokens else ""
 
 
 def x_robots_directives(values: list[str]) -> dict[str, set[str]]:
@@ -131,13 +153,15 @@ def _anywhere(token: str, directives: dict[str, set[str]]) -> bool:
     return any(token in tokens for tokens in directives.values())
 
 
-def _license_urls(value: str) -> list[str]:
-    """URLs of the ``rel="license"`` link-values of one ``Link`` header (RFC 8288)."""
+def _license_urls(value: str, media_type: str | None = None) -> list[str]:
+    """URLs of the ``rel="license"`` link-values of one ``Link`` header (RFC 8288), of ``media_type`` if given."""
     urls: list[str] = []
     for match in _LINK_VALUE.finditer(value):
         rel = _REL_PARAM.search(match.group(2))
         if rel and "license" in (rel.group(1) or rel.group(2) or "").lower().split():
-            urls.append(match.group(1).strip())
+            kind = _TYPE_PARAM.search(match.group(2))
+            if media_type is None or (kind and (kind.group(1) or kind.group(2) or "").strip().lower() == media_type):
+                urls.append(match.group(1).strip())
     return urls
 
 

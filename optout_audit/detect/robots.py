@@ -13,7 +13,7 @@ any non-rule line end a run of user-agent lines. What Google's parser does, and 
 * groups naming the agent are merged and replace ``*`` entirely;
 * longest matching pattern wins, Allow wins ties, ``*`` and a final ``$`` are special,
   non-ASCII octets of a pattern are percent-encoded and escapes upper-cased;
-* a UTF-8 BOM is skipped, lines longer than 16,664 bytes are cut.
+* a UTF-8 BOM, or any prefix of it (``EF BB``, ``EF``), is skipped; lines longer than 16,664 bytes are cut.
 
 One deliberate extension: agent names outside the RFC token grammar, as ai.robots.txt lists
 some (``AI2Bot``, ``ChatGPT Agent``, ``iaskspider/2.0``), are also matched against the whole
@@ -213,9 +213,20 @@ def _is_global(value: bytes) -> bool:
     return value[:1] == b"*" and (len(value) == 1 or value[1:2].isspace())
 
 
+def skip_bom(body: bytes) -> bytes:
+    """``body`` without a leading UTF-8 BOM or any prefix of one (``EF BB``, ``EF``), as Google skips it.
+
+    ``robots.cc`` drops the first bytes while they match the BOM's bytes in order and stops at
+    the first that does not: ``EF BF`` loses its ``EF`` only.
+    """
+    skipped = 0
+    while skipped < len(_BOM) and body[skipped : skipped + 1] == _BOM[skipped : skipped + 1]:
+        skipped += 1
+    return body[skipped:] if skipped else body
+
+
 def _lines(body: bytes) -> list[bytes]:
-    if body.startswith(_BOM):
-        body = body[3:]
+    body = skip_bom(body)
     # CR, LF and CRLF all end a line (RFC 9309 2.2); "\r\n" must count once.
     return [line[:_MAX_LINE_BYTES] for line in body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")]
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from optout_audit.detect.patterns import uncovered_path
 from optout_audit.detect.robots import _escape_pattern, _matches, path_of
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "effective_tdm",
     "parse_tdmrep",
     "tdm_value",
+    "tdmrep_reserved_path",
     "tdmrep_reserves_somewhere",
 ]
 
@@ -71,9 +73,14 @@ class TdmRule:
     valid: bool
     error: str = ""
 
+    @property
+    def pattern(self) -> bytes:
+        """The location as a pattern, escaped as Google escapes robots.txt patterns."""
+        return _escape_pattern(_encode(self.location))
+
     def _matches(self, path: bytes) -> bool:
         """Does the location match ``path`` (bytes escaped as Google escapes them)?"""
-        return _matches(_escape_pattern(_encode(self.location)), path)
+        return _matches(self.pattern, path)
 
 
 @dataclass(slots=True)
@@ -140,8 +147,28 @@ def effective_tdm(
 
 
 def tdmrep_reserves_somewhere(file: TdmrepFile | None) -> bool:
-    """Does some valid rule reserve TDM rights (for a "partial" verdict when ``/`` is not)?"""
-    return file is not None and file.valid and any(r.valid and r.reservation == 1 for r in file.rules)
+    """Is there a path whose first matching rule reserves TDM rights (a "partial" verdict when ``/`` is not)?"""
+    return tdmrep_reserved_path(file) is not None
+
+
+def tdmrep_reserved_path(file: TdmrepFile | None) -> str | None:
+    """A path whose first matching valid rule is ``tdm-reservation: 1``, or None when there is none.
+
+    The first matching rule wins, so a reserving rule whose every path an earlier rule already
+    matches reserves nothing (:mod:`optout_audit.detect.patterns` decides that coverage).
+    """
+    if file is None or not file.valid:
+        return None
+    earlier: list[bytes] = []
+    for rule in file.rules:
+        if not rule.valid:
+            continue
+        if rule.reservation == 1:
+            path = uncovered_path(rule.pattern, earlier)
+            if path is not None:
+                return path.decode("utf-8", "replace")
+        earlier.append(rule.pattern)
+    return None
 
 
 def _apply_file(result: TdmResult, file: TdmrepFile, path: str) -> None:

@@ -23,6 +23,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 
+from optout_audit.archive.middleware import ARCHIVED_META
 from optout_audit.downloader.cachepolicy import CACHE_META, NOT_MODIFIED_FLAG
 from optout_audit.items import Fetch
 
@@ -37,6 +38,12 @@ _FAULT_STATUS = {
     "too_many_redirects": "missing",  # RFC 9309 2.3.1.2: more than 5 redirects -> unavailable
     "too_large": "too_large",
     "error": "error",
+    # optout_audit/downloader/dns.py and addresses.py: the exception names its fault
+    "dns_nxdomain": "unreachable",
+    "dns_nodata": "unreachable",
+    "dns_servfail": "unreachable",
+    "dns_timeout": "unreachable",
+    "blocked_address": "unreachable",
 }
 #: faults after which a bare domain is retried over http
 CONNECT_FAULTS = frozenset({"connection_refused", "tls_error", "no_route", "connect_timeout"})
@@ -115,6 +122,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     # aiohttp's TLS failures reach us wrapped as Scrapy's DownloadConnectionRefusedError.
     if any(_is_tls(exc) for exc in chain if not isinstance(exc, _SCRAPY_WRAPPERS)):
         return "tls_error", message
+    # DNS outcomes and refused addresses (downloader/dns.py, addresses.py) carry their fault.
+    named = next((exc.fault for exc in chain if isinstance(getattr(exc, "fault", None), str)), None)
+    if named:
+        return named, message
     for exc in chain:
         fault = _classify_one(exc)
         if fault:
@@ -161,6 +172,9 @@ def fetch_from_response(url: str, response: Response) -> Fetch:
     # to it and CACHE_META to every request that went through the cache.
     if response.meta.get(CACHE_META):
         fetch.unchanged = NOT_MODIFIED_FLAG in response.flags
+    archived = response.meta.get(ARCHIVED_META)
+    if archived and len(archived) == redirects + 1:  # the last hop came from the network, not the cache
+        fetch.warc_record_id, fetch.sha256 = archived[-1].record_id, archived[-1].sha256
     if response.status == 304:
         # Only a 304 that no stored document stands for gets here (the cache is off, or the server
         # answered an unconditional request with 304): there is no document to read.

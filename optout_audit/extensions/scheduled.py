@@ -66,6 +66,7 @@ class ScheduledRun:
         feeds = dict(settings.getdict("FEEDS"))
         feeds[str(self.run_dir / AUDIT_FILE)] = {"format": "jsonlines", "overwrite": False}
         settings.set("FEEDS", feeds, priority="cmdline")
+        settings.set("OPTOUT_ARCHIVE_DIR", str(self.run_dir / "archive"), priority="cmdline")  # the evidence
         self.crawler.signals.connect(self.opened, signal=signals.spider_opened)
         self.crawler.signals.connect(self.closing, signal=signals.spider_closed)
         # Reports are built once the feed exporter has closed audit.jsonl, not at spider_closed:

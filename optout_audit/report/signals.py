@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from optout_audit.detect.verdict import RESERVATION_SIGNALS
+from optout_audit.detect.verdict import DESCRIPTIVE_SIGNALS, RESERVATION_SIGNALS
 
 __all__ = ["KNOWN_SIGNALS", "OTHER_SIGNALS", "SIGNAL_COLUMNS", "count_signals", "per_signal"]
 
 SIGNAL_COLUMNS = ["signal", "domains", "share", "reserving"]
 #: The signals detect/verdict.py adds to ``signals`` besides the reservation signals.
-OTHER_SIGNALS = ("robots_names_ai_agent", "tdmrep_json", "ai_txt", "rsl_license", "content_signal", "content_usage",
-                 "x_robots_tag", "disallow_ai_training_line")  # fmt: skip
+OTHER_SIGNALS = DESCRIPTIVE_SIGNALS
 KNOWN_SIGNALS = (*RESERVATION_SIGNALS, *OTHER_SIGNALS)
 
 

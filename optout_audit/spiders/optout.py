@@ -23,6 +23,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
@@ -35,7 +36,7 @@ from optout_audit.app.inputs import InvalidLine, Target, read_targets
 from optout_audit.detect.body import ROBOTS_MAX_BYTES
 from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.downloader.outcomes import CONNECT_FAULTS, fetch_from_failure, fetch_from_response, utc_now
-from optout_audit.items import SiteAudit
+from optout_audit.items import Fetch, SiteAudit
 from optout_audit.publicsuffix import registered_domain
 from optout_audit.record import DOCUMENT_PATHS, SiteRecord, invalid_record
 from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
@@ -44,6 +45,9 @@ from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
 MAX_CRAWL_DELAY = 30.0
 #: Headers of a site's last request: its connection is closed rather than kept idle.
 _LAST_REQUEST_HEADERS = {"Connection": "close"}
+#: Redirects a home page may answer with (RFC 9110 15.4), and how many we follow (RFC 9309 2.3.1.2).
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
 #: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
 _HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
 
@@ -77,11 +81,15 @@ def _keeps_the_site(method):
 class OptoutSpider(scrapy.Spider):
     name = "optout"
 
-    def __init__(self, input: str | None = None, skip_hosts: Any = None, shard: str | None = None, **kwargs: Any):
+    def __init__(self, input: str | None = None, skip_hosts: Any = None, shard: str | None = None,
+                 source: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
-        if not input:
+        # A distributed run's worker (optout_audit.distributed.source.QueueSource): its sites come
+        # from the run's queue, through ``source.targets()``, not from an input file.
+        self.source = source
+        if not input and source is None:
             raise ValueError("the optout spider needs an input file: -a input=FILE")
-        self.input_path = Path(input)
+        self.input_path = Path(input) if input else None
         # "K/N": audit only every N-th entry of the deduplicated list, from the K-th (crawl --workers N).
         self.shard = parse_shard(shard)
         # Sites (origins, see items.SiteAudit.origin) already audited in an earlier, interrupted run (resume).
@@ -115,6 +123,13 @@ class OptoutSpider(scrapy.Spider):
         def stalled() -> bool:
             return self.in_flight < max(1, concurrency // 2)
 
+        if self.source is not None:
+            async for target in self.source.targets():
+                await self.gate.room(stalled)
+                self.gate.opened()
+                self.in_flight += 1
+                engine.crawl(self._robots_request(self._new_site(target)))
+            return
         for index, entry in enumerate(read_targets(self.input_path)):
             if self.shard and index % self.shard[1] != self.shard[0]:
                 continue
@@ -172,7 +187,12 @@ class OptoutSpider(scrapy.Spider):
         if self._stopping():
             return self._abandon(state)
         fetch = fetch_from_failure(failure.request.url, failure)
-        if not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
+        hops = failure.request.meta.get("redirect_urls") or []
+        if hops:
+            # The origin answered, with a redirect; the failure is its target's (issue 17 2a): the
+            # site is reachable, its protocol files are still asked for, http is not tried.
+            fetch.url, fetch.redirects = hops[0], len(hops)
+        elif not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
             # A bare domain: https could not connect, try http.
             state.root = "http://" + state.root[len("https://"):]
             state.record.audit.url = state.root
@@ -191,10 +211,15 @@ class OptoutSpider(scrapy.Spider):
         for number, step in enumerate(steps, start=1):
             if delay:
                 await asyncio.sleep(delay)
-            request = self._document_request(state, step, last=number == len(steps))
+            # A licence or policy to fetch after the last document keeps the connection open for it.
+            last = number == len(steps) and not record.followups()
+            request = self._document_request(state, step, last=last)
             self.in_flight += 1
             try:
-                response = await engine.download_async(request)
+                if step == "home":
+                    response, hops, refused = await self._download_home(request, record)
+                else:
+                    response, hops, refused = await engine.download_async(request), [], None
             except Exception:  # noqa: BLE001 - every download failure is recorded as the step's fetch
                 self.in_flight -= 1
                 if self._stopping():
@@ -202,8 +227,30 @@ class OptoutSpider(scrapy.Spider):
                 record.read_document(step, fetch_from_failure(request.url, Failure()))
                 continue
             self.in_flight -= 1
+            if refused is not None:
+                record.read_document(step, refused)
+                continue
             fetch = fetch_from_response(response.request.url, response)
+            if hops:
+                fetch.url, fetch.redirects = hops[0], len(hops)
             record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
+        # Licence files and a TDM policy, only where a signal read above points to one.
+        followups = record.followups()
+        for number, (kind, url) in enumerate(followups, start=1):
+            if delay:
+                await asyncio.sleep(delay)
+            request = self._followup_request(state, url, number == len(followups))
+            self.in_flight += 1
+            try:
+                response = await engine.download_async(request)
+            except Exception:  # noqa: BLE001 - recorded as the follow-up's fetch
+                self.in_flight -= 1
+                if self._stopping():
+                    return self._abandon(state)
+                record.read_followup(kind, fetch_from_failure(request.url, Failure()))
+                continue
+            self.in_flight -= 1
+            record.read_followup(kind, fetch_from_response(response.request.url, response), response.body)
         self._close_site(state)
         return record.finish(utc_now())
 
@@ -220,10 +267,46 @@ class OptoutSpider(scrapy.Spider):
             state.finished = True
             self.gate.closed()
 
+    async def _download_home(
+        self, request: Request, record: SiteRecord
+    ) -> tuple[Response | None, list[str], Fetch | None]:
+        """The home page, its redirects followed by us: only to targets robots.txt lets us fetch.
+
+        RFC 9309 2.2.2 and our own rule: we obey robots.txt, so a redirect to a path it disallows to
+        optout-audit is not followed (issue 17 2b). Returns (response, the URLs redirected from,
+        None) or (None, hops, the Fetch that records why the chain stopped).
+        """
+        hops: list[str] = []
+        while True:
+            response = await self.crawler.engine.download_async(request)
+            location = response.headers.get(b"Location") if response.status in _REDIRECT_CODES else None
+            if not location:
+                return response, hops, None
+            target = urljoin(request.url, location.decode("latin-1").strip())
+            hops.append(request.url)
+            stopped = Fetch(url=hops[0], final_url=target, redirects=len(hops))
+            if len(hops) > MAX_REDIRECTS:
+                stopped.status, stopped.fault, stopped.error = "error", "too_many_redirects", "more than 5 redirects"
+                return None, hops, stopped
+            if not record.may_follow(target):
+                stopped.error = "redirected to a path robots.txt does not let optout-audit fetch"
+                return None, hops, stopped
+            request = request.replace(url=target)
+
+    def _followup_request(self, state: SiteState, url: str, last: bool) -> Request:
+        """A licence file or TDM policy: possibly on another host, fetched in this site's slot."""
+        return Request(
+            url, dont_filter=True, cb_kwargs={"state": state}, headers=_LAST_REQUEST_HEADERS if last else None,
+            meta={"handle_httpstatus_list": _HANDLED_STATUSES, "download_slot": state.target.host},
+        )  # fmt: skip
+
     def _document_request(self, state: SiteState, step: str, last: bool) -> Request:
         # Never from the HTTP cache (--cache): the home page's signals are also HTTP headers
         # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (downloader/cachepolicy.py).
-        return self._request(state, DOCUMENT_PATHS[step], None, None, last=last, dont_cache=step == "home")
+        if step == "home":  # its redirects are followed by _download_home, which checks each target
+            return self._request(state, "", None, None, last=last, dont_cache=True, dont_redirect=True,
+                                 handle_httpstatus_list=list(range(100, 600)))  # fmt: skip
+        return self._request(state, DOCUMENT_PATHS[step], None, None, last=last)
 
 
 def _header_pairs(response: Response) -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ redirects.example           robots.txt -> 2 cross-host redirects; CCBot         
 redirect-loop.example       robots.txt redirect loop (RFC 9309: unavailable)    no
 forbidden.example           robots.txt 403 (4xx: no robots.txt)                 no
 huge-robots.example         20 MiB robots.txt, GPTBot in its head               yes
-bomb.example                gzip / brotli / deflate bombs                       no
+bomb.example                gzip / brotli / deflate bombs                       unknown
 spa-catchall.example        every path 200 HTML, robots.txt too                 no
 server-error.example        robots.txt 503                                      unknown
 slow.example                every answer after 30 s                             unknown
@@ -333,14 +333,15 @@ def huge_robots() -> list[Site]:
     return [_site("huge-robots.example", "Huge Robots Review", robots)]
 
 
-@_demo("bomb.example", agents={"GPTBot": "none"}, reserves_ai_training="no",
+@_demo("bomb.example", agents={"GPTBot": "none"}, reserves_ai_training="unknown",
        **{**_OK, "noai": None, "noimageai": None})
 def bomb() -> list[Site]:
     """Compression bombs: the home page is a gzip bomb (256 MiB from 265 KB: under a 1 MiB download
     cap, so only a decompression cap stops it), tdmrep.json a brotli bomb (1 GiB from 809 bytes)
     and ai.txt a deflate bomb (1 GiB from 1 MiB); robots.txt is normal and allows all. Reading:
     status ok; robots ok; every agent none; the three other fetches too_large (or error), so
-    noai/noimageai unknown; reserves no (robots.txt was read and nothing says yes)."""
+    noai/noimageai unknown; reserves unknown (nothing read says yes, but the home page, tdmrep.json
+    and ai.txt, which could have, were not read: a failure is never "no")."""
     html_head = b"<!DOCTYPE html>\n<html><head><title>Bomb</title></head><body>\n"
     extra = {
         "/.well-known/tdmrep.json": Resource(200, b"", [("Content-Type", "application/json")], fault=brotli_bomb(fill=b" ")),
