@@ -11,7 +11,7 @@ Any JSON object line is a record. A line msgspec will not take as the types say 
 where text is expected, a sub-object of another shape, invalid UTF-8) is read with ``json.loads``
 instead, and each value of the wrong type is read as unknown (``None``), never guessed. A line
 that is not a JSON object (typically the last line of an interrupted run, cut mid-write) is no
-record: :func:`read_chunks` logs it and reports it in :attr:`Chunk.unreadable`. Blank lines are
+record: :func:`read_chunks` logs it (:func:`log_unreadable`) and reports it in :attr:`Chunk.unreadable`. Blank lines are
 neither.
 
 Two readings:
@@ -19,8 +19,10 @@ Two readings:
 - :func:`read_line`: one line's site key, status and each document's ``unchanged`` (resume,
   shard merge, run.json counts);
 - :func:`read_chunks`: the whole file, a chunk of records at a time, each chunk as DataFrames
-  (:meth:`Chunk.sites`, :meth:`Chunk.named`) with pandas' nullable dtypes, derived from the same
-  field types (the report stage, diff, history).
+  (:meth:`Chunk.sites`, :meth:`Chunk.named`, :meth:`Chunk.conflicts`) with pandas' nullable
+  dtypes, derived from the same field types (diff, history). It is :func:`line_spans` (where
+  each chunk's lines are) and :func:`read_span` (one chunk's records): the report stage reads
+  spans in several processes at once.
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ from optout_audit.items import AgentResult, Conflict, Fetch, SiteAudit
 if typing.TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "CONFLICT_FIELDS", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS", "OTHER_COLUMNS",
-           "SITE_FIELDS", "VERDICT_FIELDS", "AuditLine", "Chunk", "projection", "read_chunks", "read_line",
-           "RUN_FILE", "audited_keys", "read_record", "site_key"]  # fmt: skip
+__all__ = ["AGENT_FIELDS", "AUDIT_FILE", "CONFLICT_FIELDS", "DEFAULT_CHUNKSIZE", "DOCUMENTS", "FETCH_COLUMNS",
+           "OTHER_COLUMNS", "RUN_FILE", "SITE_FIELDS", "VERDICT_FIELDS", "AuditLine", "Chunk", "Span", "audited_keys",
+           "line_spans", "log_unreadable", "projection", "read_chunks", "read_line", "read_record", "read_span",
+           "site_key"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -286,9 +289,29 @@ def _columns(rows: list[tuple[Any, ...]], dtypes: dict[str, str | None]) -> dict
             cells = np.empty(len(values), dtype=object)
             cells[:] = values
             columns[column] = cells
+        elif dtype in _MASKED:
+            columns[column] = _masked(values, dtype)
         else:
             columns[column] = pd.array(values, dtype=dtype)
     return columns
+
+
+#: Nullable dtypes built from a values array and a mask: pd.array's per-value checks cost 2-3 times more.
+_MASKED = {"boolean": bool, "Int64": "int64"}
+
+
+def _masked(values: tuple[Any, ...], dtype: str) -> Any:
+    """A ``boolean`` / ``Int64`` array of ``values`` (the decoder's bools / ints, or None)."""
+    import numpy as np
+    import pandas as pd
+
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values
+    missing = np.equal(cells, None)
+    data = np.zeros(len(cells), dtype=_MASKED[dtype])
+    data[~missing] = cells[~missing].astype(_MASKED[dtype])
+    array_type = pd.arrays.BooleanArray if dtype == "boolean" else pd.arrays.IntegerArray
+    return array_type(data, missing)
 
 
 @dataclass
@@ -339,7 +362,8 @@ class Chunk:
         return pd.DataFrame(_columns(rows, CONFLICT_DTYPES))
 
 
-def _log_unreadable(path: Path, number: int, reason: str) -> None:
+def log_unreadable(path: Path, number: int, reason: str) -> None:
+    """Log a line of ``path`` that is not a record (1-based line number)."""
     logger.warning("%(path)s line %(line)d skipped: %(reason)s", {"path": path, "line": number, "reason": reason})
 
 
@@ -363,45 +387,63 @@ def _decode_lines(lines: list[memoryview]) -> tuple[list[Any], list[tuple[int, s
 _BLOCK = 4 << 20  # bytes read at a time
 
 
-def _line_chunks(path: Path, chunksize: int) -> Iterator[list[memoryview]]:
-    """The file's lines (views without their ``\\n``), ``chunksize`` at a time.
+class Span(NamedTuple):
+    """Consecutive lines of a file: where they start (byte offset), their bytes, the lines before them."""
 
-    Read in large blocks and cut into views, not copied line by line: a buffered file's line
-    iteration costs more per ~2 KB line than msgspec's decoding of it.
+    offset: int
+    length: int
+    lines_before: int
+
+
+def line_spans(path: Path, chunksize: int) -> Iterator[Span]:
+    """The file cut into spans of ``chunksize`` lines (the last one may be shorter or lack its ``\\n``).
+
+    Only line ends are looked for (in large blocks): reading the lines is :func:`read_span`'s, so
+    spans can be read in any process, in any order.
     """
-    pending: list[memoryview] = []
-    tail = b""
-    with path.open("rb") as audit:
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be positive, not {chunksize}")
+    start = position = lines = 0  # span start, bytes scanned, lines in the span so far
+    spans = 0
+    with Path(path).open("rb") as audit:
         while block := audit.read(_BLOCK):
-            data = tail + block if tail else block
-            view, find, start = memoryview(data), data.find, 0
-            while (end := find(b"\n", start)) >= 0:
-                pending.append(view[start:end])
-                start = end + 1
-                if len(pending) == chunksize:
-                    yield pending
-                    pending = []
-            tail = data[start:]
-    if tail:
-        pending.append(memoryview(tail))  # a last line without a line end
-    if pending:
-        yield pending
+            find, at = block.find, 0
+            while (end := find(b"\n", at)) >= 0:
+                lines += 1
+                at = end + 1
+                if lines == chunksize:
+                    yield Span(start, position + at - start, spans * chunksize)
+                    start, lines, spans = position + at, 0, spans + 1
+            position += len(block)
+    if position > start:
+        yield Span(start, position - start, spans * chunksize)
+
+
+def read_span(path: Path, span: Span, first: int) -> Chunk:
+    """The records of one span as a :class:`Chunk` numbered from ``first`` (nothing logged)."""
+    with Path(path).open("rb") as audit:
+        audit.seek(span.offset)
+        data = audit.read(span.length)
+    view, find, start, lines = memoryview(data), data.find, 0, []
+    while (end := find(b"\n", start)) >= 0:
+        lines.append(view[start:end])  # (views, not copies: a ~2 KB line costs more to copy than to decode)
+        start = end + 1
+    if start < len(data):
+        lines.append(view[start:])  # a last line without a line end
+    records, unreadable = _decode_lines(lines)
+    return Chunk(first, records, [(span.lines_before + number, why) for number, why in unreadable], len(lines))
 
 
 def read_chunks(path: Path, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[Chunk]:
     """The records of ``path``, ``chunksize`` lines at a time (see the module docstring)."""
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be positive, not {chunksize}")
     path = Path(path)
-    first = lines_before = 0
-    for lines in _line_chunks(path, chunksize):
-        records, unreadable = _decode_lines(lines)
-        unreadable = [(lines_before + number, reason) for number, reason in unreadable]
-        for number, reason in unreadable:
-            _log_unreadable(path, number, reason)
-        yield Chunk(first, records, unreadable, len(lines))
-        first += len(records)
-        lines_before += len(lines)
+    first = 0
+    for span in line_spans(path, chunksize):
+        chunk = read_span(path, span, first)
+        for number, reason in chunk.unreadable:
+            log_unreadable(path, number, reason)
+        yield chunk
+        first += len(chunk.records)
 
 
 def audited_keys(audit_path: Path) -> set[str]:

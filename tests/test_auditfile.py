@@ -129,3 +129,21 @@ def pd_na():
     import pandas as pd
 
     return pd.NA
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_line_spans_cut_the_file_into_chunks_of_lines(tmp_path, ending):
+    from optout_audit.auditfile import line_spans, read_chunks, read_span
+
+    record = json.dumps(SiteAudit(input="a.test", domain="a.test").to_dict())
+    lines = [record, "", record, "not json", record, record, record]
+    path = tmp_path / "audit.jsonl"
+    path.write_text("\n".join(lines) + ending, "utf-8")
+    spans = list(line_spans(path, 3))
+    assert [span.lines_before for span in spans] == [0, 3, 6]
+    assert spans[0].offset == 0 and sum(span.length for span in spans) == path.stat().st_size
+    assert [s.offset + s.length for s in spans[:-1]] == [s.offset for s in spans[1:]]  # no gap, no overlap
+    chunks = [read_span(path, span, first=span.lines_before) for span in spans]
+    assert [(len(chunk.records), chunk.lines, chunk.unreadable) for chunk in chunks] == [
+        (2, 3, []), (2, 3, [(4, "not JSON (Expecting value)")]), (1, 1, [])]  # fmt: skip
+    assert [chunk.first for chunk in read_chunks(path, 3)] == [0, 2, 4]

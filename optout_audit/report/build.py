@@ -1,23 +1,43 @@
 """Build every report of a run folder from its ``audit.jsonl``, one chunk of records at a time.
 
-Each chunk (:func:`optout_audit.auditfile.read_chunks`) becomes two DataFrames, ``sites`` (one
-row per record) and ``named`` (one row per named-agent entry); from those come its domains.csv,
-domain_agents.csv and conflicts.csv rows, appended to the files, and its counts, added to the
-run's totals. After the last chunk the totals become ``agents.csv``, ``signals.csv`` and
-``summary.csv``, and then report.html is written from the files (:mod:`.html`). Memory is bounded
-by one chunk, not by the run.
+Each chunk (a :class:`~optout_audit.auditfile.Span` of lines read by
+:func:`~optout_audit.auditfile.read_span`) becomes two DataFrames, ``sites`` (one row per record)
+and ``named`` (one row per named-agent entry); from those come its domains.csv,
+domain_agents.csv and conflicts.csv text and its counts (:func:`chunk_report`). The text is
+appended to the files and the counts added to the run's totals in file order. After the last
+chunk the totals become ``agents.csv``, ``signals.csv`` and ``summary.csv``, and then report.html
+is written from the files and the totals (it need not read domains.csv back whole).
+
+Chunks are computed by :data:`WORKERS` forked processes while this one writes, at most
+``WORKERS + 1`` chunks in flight: memory is bounded by a few chunks, not by the run. A file of one
+chunk is computed here, without a process.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
+import multiprocessing
+import signal
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from optout_audit.auditfile import AUDIT_FILE, DEFAULT_CHUNKSIZE, RUN_FILE, Chunk, read_chunks
+from optout_audit.auditfile import (
+    AUDIT_FILE,
+    DEFAULT_CHUNKSIZE,
+    RUN_FILE,
+    Chunk,
+    Span,
+    line_spans,
+    log_unreadable,
+    read_span,
+)
 from optout_audit.files import read_json_object
 from optout_audit.report.agents import (
     AGENT_COLUMNS,
@@ -27,13 +47,14 @@ from optout_audit.report.agents import (
     site_agents,
 )
 from optout_audit.report.conflicts import CONFLICT_COLUMNS, per_conflict
+from optout_audit.report.csvsafe import neutralise
 from optout_audit.report.domains import DOMAIN_COLUMNS, per_domain
-from optout_audit.report.html import write_html_report
+from optout_audit.report.html import DomainCounts, write_html_report
 from optout_audit.report.signals import SIGNAL_COLUMNS, count_signals, per_signal
 from optout_audit.report.summary import SUMMARY_COLUMNS, count_sites, per_metric
-from optout_audit.report.write import CsvWriter, write_csv
+from optout_audit.report.write import CsvWriter, csv_text, write_csv
 
-__all__ = ["REPORT_COLUMNS", "build_reports"]
+__all__ = ["REPORT_COLUMNS", "WORKERS", "ChunkReport", "build_reports", "chunk_report"]
 
 #: Every report file of a run folder and its columns, in order (DESIGN.md's required ones first).
 REPORT_COLUMNS: dict[str, list[str]] = {
@@ -44,13 +65,51 @@ REPORT_COLUMNS: dict[str, list[str]] = {
     "summary.csv": SUMMARY_COLUMNS,
     "conflicts.csv": CONFLICT_COLUMNS,
 }
+#: Processes computing chunks (each holds one chunk at a time; pages of this process are shared).
+WORKERS = 2
+_APPENDED = ("domains.csv", "domain_agents.csv", "conflicts.csv")
+
+
+@dataclass
+class ChunkReport:
+    """What one chunk adds to the reports: the rows of the appended files (UTF-8 CSV text, no
+    header) and its counts."""
+
+    rows: dict[str, bytes]
+    verdicts: pd.DataFrame
+    signals: pd.Series
+    sites: pd.Series
+    faults: list[tuple[str, int]]  # rows per fault cell, first seen first
+    unreadable: list[tuple[int, str]]
+
+
+def chunk_report(path: Path, span: Span) -> ChunkReport:
+    """The report rows and counts of one span of ``path``.
+
+    Its records are numbered from the lines before it: every join here is within the chunk.
+    """
+    chunk = read_span(path, span, first=span.lines_before)
+    sites, named = chunk.sites(), chunk.named()
+    frames = {
+        "domains.csv": per_domain(sites, named),
+        "domain_agents.csv": site_agents(sites, named),
+        "conflicts.csv": per_conflict(sites, chunk.conflicts()),
+    }
+    rows = {name: csv_text(frame[REPORT_COLUMNS[name]]).encode("utf-8") for name, frame in frames.items()}
+    report = ChunkReport(rows, count_verdicts(sites, named), count_signals(sites), count_sites(sites),
+                         _fault_counts(sites), chunk.unreadable)  # fmt: skip
+    del chunk, sites, named, frames
+    gc.collect(0)  # (the collector is off in a worker: see _worker_start)
+    return report
 
 
 def _add(total: pd.Series | pd.DataFrame | None, part: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
     return part if total is None else total.add(part, fill_value=0).astype("int64")
 
 
-def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generated_at: str | None = None) -> dict[str, Path]:
+def build_reports(
+    run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generated_at: str | None = None
+) -> dict[str, Path]:
     """Write the report CSVs of ``run_dir`` from its audit.jsonl; return {file name: path}.
 
     ``generated_at`` (UTC, ISO 8601) defaults to now; pass it to make the output reproducible.
@@ -63,48 +122,72 @@ def build_reports(run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generate
     paths = {name: run_dir / name for name in REPORT_COLUMNS}
     verdicts = signals = sites_count = None
     unreadable = 0
+    domain_counts = DomainCounts()
     with (
         CsvWriter(paths["domains.csv"], DOMAIN_COLUMNS) as domains,
         CsvWriter(paths["domain_agents.csv"], DOMAIN_AGENT_COLUMNS) as domain_agents,
         CsvWriter(paths["conflicts.csv"], CONFLICT_COLUMNS) as conflicts,
     ):
-        for chunk in paused_collector(read_chunks(audit, chunksize)):
-            sites, named = chunk.sites(), chunk.named()
-            domains.write(per_domain(sites, named))
-            domain_agents.write(site_agents(sites, named))
-            conflicts.write(per_conflict(sites, chunk.conflicts()))
-            verdicts = _add(verdicts, count_verdicts(sites, named))
-            signals = _add(signals, count_signals(sites))
-            sites_count = _add(sites_count, count_sites(sites))
-            unreadable += len(chunk.unreadable)
+        writers = dict(zip(_APPENDED, (domains, domain_agents, conflicts), strict=True))
+        for report in chunk_reports(audit, chunksize):
+            for name, writer in writers.items():
+                writer.write_text(report.rows[name])
+            verdicts = _add(verdicts, report.verdicts)
+            signals = _add(signals, report.signals)
+            sites_count = _add(sites_count, report.sites)
+            unreadable += len(report.unreadable)
+            for number, reason in report.unreadable:
+                log_unreadable(audit, number, reason)
+            for cell, count in report.faults:
+                domain_counts.faults[cell] += count
     if sites_count is None:  # an empty file: the tables of no records
         sites, named = _no_records()
         verdicts, signals, sites_count = count_verdicts(sites, named), count_signals(sites), count_sites(sites)
+    domain_counts.sites = int(sites_count["sites"])
     write_csv(paths["agents.csv"], per_agent(verdicts), AGENT_COLUMNS)
     write_csv(paths["signals.csv"], per_signal(signals, int(sites_count["ok"])), SIGNAL_COLUMNS)
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     summary = per_metric(sites_count, unreadable_lines=unreadable, generated_at=stamp, run=read_json_object(run_dir / RUN_FILE))
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
-    paths["report.html"] = write_html_report(run_dir)  # last: the page reads the CSVs
+    paths["report.html"] = write_html_report(run_dir, domain_counts)  # last: the page reads the CSVs
     return paths
 
 
-def paused_collector(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-    """The chunks, with the cyclic garbage collector run every few chunks instead of during them.
+def chunk_reports(audit: Path, chunksize: int) -> Iterator[ChunkReport]:
+    """:func:`chunk_report` of every span of ``audit``, in file order: by :data:`WORKERS` forked
+    processes, at most ``WORKERS + 1`` chunks in flight (here, when the file is one chunk)."""
+    spans = line_spans(audit, chunksize)  # (found while the workers compute)
+    first = list(itertools.islice(spans, 2))
+    if len(first) <= 1:
+        yield from (chunk_report(audit, span) for span in first)
+        return
+    # fork: the workers share this process's pages (pandas, the agent list) instead of loading their own
+    context = multiprocessing.get_context("fork")
+    with context.Pool(WORKERS, initializer=_worker_start) as pool:
+        pending: deque = deque()
+        for span in itertools.chain(first, spans):
+            pending.append(pool.apply_async(chunk_report, (audit, span)))
+            if len(pending) > WORKERS:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
-    A chunk allocates millions of small objects; each allocation burst sets off collections that
-    rescan every live record of the chunk, for nothing: none of them is part of a cycle.
-    """
-    enabled = gc.isenabled()
+
+def _worker_start() -> None:
+    """Ctrl-C is the main process's to handle (it ends the pool; a worker would print a traceback).
+    A chunk allocates millions of small objects, none in a cycle: without the cyclic collector's
+    passes over them (chunk_report collects the young generation once per chunk)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()
-    try:
-        for number, chunk in enumerate(chunks, start=1):
-            yield chunk
-            if number % 8 == 0:  # (a collection costs a scan of the chunk still referenced)
-                gc.collect(0)
-    finally:
-        if enabled:
-            gc.enable()
+
+
+def _fault_counts(sites: pd.DataFrame) -> list[tuple[str, int]]:
+    """Rows per non-empty ``fault`` cell (the text domains.csv holds), first seen first."""
+    codes, cells = pd.factorize(neutralise(sites["fault"]))
+    per_cell = np.bincount(codes[codes >= 0], minlength=len(cells))
+    return [(cell, int(count)) for cell, count in zip(cells, per_cell, strict=True) if cell]
+
+
 
 
 def _no_records() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -31,6 +31,7 @@ import base64
 import csv
 import hashlib
 import html
+import itertools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from typing import Any
 from optout_audit.auditfile import RUN_FILE
 from optout_audit.files import read_json_object
 
-__all__ = ["TABLE_LIMIT", "write_html_report"]
+__all__ = ["TABLE_LIMIT", "DomainCounts", "write_html_report"]
 
 #: Most domains the table shows, each with its reasons.
 TABLE_LIMIT = 2000
@@ -98,25 +99,67 @@ class _Run:
     trends: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _read_run(run_dir: Path) -> _Run:
-    summary = {row["metric"]: row["value"] for row in _csv_rows(run_dir / "summary.csv") if "metric" in row}
-    domains, faults, sites = [], Counter(), 0
-    path = run_dir / "domains.csv"
-    if path.is_file():
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            for row in csv.DictReader(handle):
-                sites += 1
-                if row.get("fault"):
-                    faults[row["fault"]] += 1
-                if len(domains) < TABLE_LIMIT:
-                    domains.append(row)
-    shown = {_site_key(row) for row in domains}
+@dataclass
+class DomainCounts:
+    """What the page needs of every row of domains.csv: the number of rows and the rows per
+    ``fault`` cell (in first-seen order). The report stage hands them in from its totals."""
+
+    sites: int = 0
+    faults: Counter = field(default_factory=Counter)
+
+
+def _first_rows(path: Path, limit: int) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        return list(itertools.islice(csv.DictReader(handle), limit))
+
+
+def _domain_counts(path: Path) -> DomainCounts:
+    """Counted from the file, for a page written without the report stage's totals."""
+    counts = DomainCounts()
+    if not path.is_file():
+        return counts
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        column = header.index("fault") if "fault" in header else None
+        for row in reader:
+            if not row:
+                continue
+            counts.sites += 1
+            if column is not None and column < len(row) and row[column]:
+                counts.faults[row[column]] += 1
+    return counts
+
+
+def _conflict_rows(path: Path, shown: set[str]) -> tuple[dict[str, list[dict[str, str]]], Counter]:
+    """The conflicts.csv rows of the shown domains, and the rows per severity of the whole file."""
     conflicts: dict[str, list[dict[str, str]]] = {}
     counts: Counter = Counter()
-    for row in _csv_rows(run_dir / "conflicts.csv"):
-        counts[row.get("severity", "")] += 1
-        if row.get("domain") in shown:
-            conflicts.setdefault(row["domain"], []).append(row)
+    if not path.is_file():
+        return conflicts, counts
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)  # (a dict per row only for the shown domains: the file may be large)
+        header = next(reader, [])
+        severity = header.index("severity") if "severity" in header else None
+        domain = header.index("domain") if "domain" in header else None
+        for row in reader:
+            if not row:
+                continue
+            counts[row[severity] if severity is not None and severity < len(row) else ""] += 1
+            if domain is not None and domain < len(row) and row[domain] in shown:
+                conflicts.setdefault(row[domain], []).append(dict(zip(header, row, strict=False)))
+    return conflicts, counts
+
+
+def _read_run(run_dir: Path, counts: DomainCounts | None = None) -> _Run:
+    summary = {row["metric"]: row["value"] for row in _csv_rows(run_dir / "summary.csv") if "metric" in row}
+    domains = _first_rows(run_dir / "domains.csv", TABLE_LIMIT)
+    if counts is None:
+        counts = _domain_counts(run_dir / "domains.csv")
+    shown = {_site_key(row) for row in domains}
+    conflicts, conflict_counts = _conflict_rows(run_dir / "conflicts.csv", shown)
     run = _Run(
         run_dir,
         read_json_object(run_dir / RUN_FILE),
@@ -124,28 +167,35 @@ def _read_run(run_dir: Path) -> _Run:
         _csv_rows(run_dir / "agents.csv"),
         _csv_rows(run_dir / "signals.csv"),
         domains,
-        sites,
-        faults,
+        counts.sites,
+        counts.faults,
         conflicts,
-        counts,
+        conflict_counts,
     )
-    run.records = _records(run_dir / "audit.jsonl", shown)
+    run.records = _records(run_dir / "audit.jsonl", shown, len(domains))
     run.trends = _trends(run_dir)
     return run
 
 
-def _records(audit: Path, wanted: set[str]) -> dict[str, dict]:
-    """The audit.jsonl records of the shown domains; reading stops when all are found."""
+def _records(audit: Path, wanted: set[str], shown_rows: int) -> dict[str, dict]:
+    """The audit.jsonl records of the shown domains; reading stops when all are found, or after the
+    first ``shown_rows`` records (the shown rows are the first rows of domains.csv, one per record)."""
     found: dict[str, dict] = {}
     if not audit.is_file():
         return found
+    records = 0
     with audit.open("rb") as handle:
         for raw in handle:
+            if records >= shown_rows:
+                break
             try:
                 record = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(record, dict) and _site_key(record) in wanted:
+            if not isinstance(record, dict):
+                continue
+            records += 1
+            if _site_key(record) in wanted:
                 found.setdefault(_site_key(record), record)
                 if len(found) == len(wanted):
                     break
@@ -629,9 +679,9 @@ th.addEventListener('click',sort);th.addEventListener('keydown',function(e){if(e
 """
 
 
-def render_html(run_dir: Path) -> str:
-    """The page of a run folder, as text."""
-    run = _read_run(Path(run_dir))
+def render_html(run_dir: Path, counts: DomainCounts | None = None) -> str:
+    """The page of a run folder, as text; ``counts``: domains.csv's (counted from the file if not given)."""
+    run = _read_run(Path(run_dir), counts)
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     policy = (
         f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'; "
@@ -653,11 +703,15 @@ def render_html(run_dir: Path) -> str:
     )
 
 
-def write_html_report(run_dir: Path) -> Path:
-    """Write ``run_dir/report.html`` from the run folder's files (written whole, then renamed); return its path."""
+def write_html_report(run_dir: Path, counts: DomainCounts | None = None) -> Path:
+    """Write ``run_dir/report.html`` from the run folder's files (written whole, then renamed); return its path.
+
+    ``counts``: the number of domains.csv rows and rows per fault, which the report stage knows
+    without reading the file back; counted from the file when not given.
+    """
     run_dir = Path(run_dir)
     path = run_dir / "report.html"
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(render_html(run_dir), "utf-8")
+    partial.write_text(render_html(run_dir, counts), "utf-8")
     partial.replace(path)
     return path

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from optout_audit.items import AgentResult, Fetch, PageSignals, SiteAudit
+from optout_audit.items import AgentResult, Conflict, Fetch, PageSignals, SiteAudit
 
 __all__ = ["synthetic_records", "write_synthetic_audit"]
 
@@ -27,6 +27,14 @@ _ROBOTS_503 = Fetch("server_error", http_status=503, fetched_at=_T0)
 _HOME_OK = Fetch("ok", http_status=200, bytes=30_000, content_type="text/html", fetched_at=_T1)
 _GONE = Fetch("missing", http_status=404, fetched_at=_T1)
 _NOTHING = PageSignals(False, False)
+#: Conflicts an answered site may carry (detect/conflicts.py's kinds); a few % of sites get 1-3 of them.
+_CONFLICTS = [
+    asdict(Conflict("silent_miss", "warning", "GPTBot", "", "User-agent: GPTBot has no Disallow line", 4)),
+    asdict(Conflict("parsers_disagree", "error", "CCBot", "", "Disallow: /*? read two ways", 7)),
+    asdict(Conflict("signals_contradict", "warning", "", "tdm_reservation", "tdmrep.json says 1, the header 0")),
+    asdict(Conflict("split_by_purpose", "info", "", "robots_training_agent_full", "training blocked, search allowed")),
+]
+_CONFLICT_SHARE = 0.04
 
 
 def _full(agent: str) -> AgentResult:
@@ -130,9 +138,12 @@ def synthetic_records(count: int, seed: int = 0) -> Iterator[dict[str, Any]]:
             yield template | {"input": f"not a site {number}", "line": number}
             continue
         domain = f"site{number}.test"
-        yield template | {"input": domain, "line": number, "domain": domain,
-                          "registered_domain": domain, "url": f"https://{domain}/",
-                          "started_at": _T0, "finished_at": _T1}  # fmt: skip
+        record = template | {"input": domain, "line": number, "domain": domain,
+                             "registered_domain": domain, "url": f"https://{domain}/",
+                             "started_at": _T0, "finished_at": _T1}  # fmt: skip
+        if template["status"] == "ok" and rng.random() < _CONFLICT_SHARE:
+            record["conflicts"] = rng.sample(_CONFLICTS, rng.randint(1, 3))
+        yield record
 
 
 def write_synthetic_audit(path: Path, count: int, seed: int = 0) -> Path:

@@ -39,8 +39,12 @@ class CsvWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (its columns in the file's order)."""
+        self.write_text(csv_text(frame[self.columns]).encode("utf-8"))
+
+    def write_text(self, rows: bytes) -> None:
+        """Append rows already made CSV text (:func:`csv_text`, UTF-8) with the file's columns."""
         assert self._out is not None, "CsvWriter.write outside its with block"
-        self._out.write(csv_text(frame[self.columns]).encode("utf-8"))
+        self._out.write(rows)
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
