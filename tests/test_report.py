@@ -90,16 +90,16 @@ def test_missing_audit_jsonl_raises(tmp_path: Path) -> None:
 # --- domains.csv --------------------------------------------------------------------------------
 
 DOMAINS_CSV = """\
-input,domain,status,robots_status,reserves_ai_training,reservation_signals,blocks_all_crawlers,noai,noimageai,tdm_reservation,tdm_source,tdm_policy,content_signal,content_usage,error,registered_domain,url,fault,robots_http_status,home_status,tdmrep_status,aitxt_status,own_access,training_agents_full,ai_agents_named,signals,started_at,finished_at,gptbot_verdict,claudebot_verdict,google_extended_verdict,ccbot_verdict,perplexitybot_verdict,applebot_extended_verdict,bytespider_verdict,meta_externalagent_verdict
-https://News.Example/,news.example,ok,ok,yes,robots_training_agent_full,false,false,false,0,header,"'=HYPERLINK(""http://evil.example"",""click"")",'+cmd|' /C calc'!A0,,,news.example,https://news.example/,,200,ok,missing,missing,true,2,3,content_signal;robots_names_ai_agent;robots_training_agent_full,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,full,partial,partial,full,partial,partial,partial,partial
-blog.example,blog.example,ok,missing,no,,false,false,false,,,,,,,blog.example,https://blog.example/,,404,ok,missing,missing,true,0,0,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,none,none,none,none,none,none,none,none
-shop.example,shop.example,ok,server_error,yes,tdm_reservation,,,,1,tdmrep.json,https://shop.example/policy.json,,,,shop.example,https://shop.example/,,503,skipped,ok,missing,false,,,tdm_reservation;tdmrep_json,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
-down.example,down.example,unreachable,unreachable,unknown,,,,,,,,,,DNS lookup failed,down.example,https://down.example/,dns_error,,skipped,unreachable,unreachable,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
-slow.example,slow.example,timeout,timeout,unknown,,,,,,,,,,no answer within 30 s,slow.example,https://slow.example/,timeout,,skipped,timeout,timeout,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
-'=cmd|' /C calc'!A0,,invalid_input,skipped,,,,,,,,,,,not a host name,,,,,skipped,skipped,skipped,,,,,,,,,,,,,,
-'-2+3,,invalid_input,,,,,,,,,,,,empty host,,,,,,,,,,,,,,,,,,,,,
-bücher.example,xn--bcher-kva.example,ok,ok,yes,robots_blocks_all,true,,,,,,,,,xn--bcher-kva.example,https://xn--bcher-kva.example/,,200,skipped,missing,missing,false,40,1,robots_blocks_all;robots_names_ai_agent,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,none,full,full,full,full,full,full,full
-reset.example,reset.example,error,error,unknown,,,,,,,,,,connection closed mid-body,reset.example,https://reset.example/,connection_dropped,,skipped,error,error,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown
+input,domain,status,robots_status,reserves_ai_training,reservation_signals,blocks_all_crawlers,noai,noimageai,tdm_reservation,tdm_source,tdm_policy,content_signal,content_usage,error,registered_domain,url,fault,robots_http_status,home_status,tdmrep_status,aitxt_status,own_access,training_agents_full,ai_agents_named,signals,started_at,finished_at,gptbot_verdict,claudebot_verdict,google_extended_verdict,ccbot_verdict,perplexitybot_verdict,applebot_extended_verdict,bytespider_verdict,meta_externalagent_verdict,unread_sources
+https://News.Example/,news.example,ok,ok,yes,robots_training_agent_full,false,false,false,0,header,"'=HYPERLINK(""http://evil.example"",""click"")",'+cmd|' /C calc'!A0,,,news.example,https://news.example/,,200,ok,missing,missing,true,2,3,content_signal;robots_names_ai_agent;robots_training_agent_full,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,full,partial,partial,full,partial,partial,partial,partial,
+blog.example,blog.example,ok,missing,no,,false,false,false,,,,,,,blog.example,https://blog.example/,,404,ok,missing,missing,true,0,0,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,none,none,none,none,none,none,none,none,
+shop.example,shop.example,ok,server_error,yes,tdm_reservation,,,,1,tdmrep.json,https://shop.example/policy.json,,,,shop.example,https://shop.example/,,503,skipped,ok,missing,false,,,tdm_reservation;tdmrep_json,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown,
+down.example,down.example,unreachable,unreachable,unknown,,,,,,,,,,DNS lookup failed,down.example,https://down.example/,dns_error,,skipped,unreachable,unreachable,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown,
+slow.example,slow.example,timeout,timeout,unknown,,,,,,,,,,no answer within 30 s,slow.example,https://slow.example/,timeout,,skipped,timeout,timeout,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown,
+'=cmd|' /C calc'!A0,,invalid_input,skipped,,,,,,,,,,,not a host name,,,,,skipped,skipped,skipped,,,,,,,,,,,,,,,
+'-2+3,,invalid_input,,,,,,,,,,,,empty host,,,,,,,,,,,,,,,,,,,,,,
+bücher.example,xn--bcher-kva.example,ok,ok,yes,robots_blocks_all,true,,,,,,,,,xn--bcher-kva.example,https://xn--bcher-kva.example/,,200,skipped,missing,missing,false,40,1,robots_blocks_all;robots_names_ai_agent,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,none,full,full,full,full,full,full,full,
+reset.example,reset.example,error,error,unknown,,,,,,,,,,connection closed mid-body,reset.example,https://reset.example/,connection_dropped,,skipped,error,error,,,,,2026-09-01T10:00:00Z,2026-09-01T10:00:03Z,unknown,unknown,unknown,unknown,unknown,unknown,unknown,unknown,
 """
 
 
@@ -276,6 +276,7 @@ reserves_yes,3
 reserves_partial,0
 reserves_no,1
 reserves_unknown,3
+reserves_unknown_unread,0
 share_reserving,0.75
 blocks_all_crawlers,1
 tdm_reservation,1

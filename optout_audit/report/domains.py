@@ -32,10 +32,12 @@ DOMAIN_COLUMNS = [
     "aitxt_status", "own_access", "training_agents_full", "ai_agents_named", "signals",
     "started_at", "finished_at",
     *(headline_column(agent) for agent in HEADLINE_AGENTS),
+    "unread_sources",
 ]  # fmt: skip
 
 
 def per_domain(sites: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
     """One row per record with the columns of ``domains.csv`` (a chunk's frames from :mod:`optout_audit.auditfile`)."""
-    joined = {name: sites[name].str.join(";").astype("str") for name in ("reservation_signals", "signals")}
+    joined = {name: sites[name].str.join(";").astype("str")
+              for name in ("reservation_signals", "signals", "unread_sources")}
     return sites.assign(**joined).join(agent_columns(sites, named))[DOMAIN_COLUMNS]

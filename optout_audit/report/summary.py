@@ -1,7 +1,8 @@
 """``summary.csv``: the run's headline figures, one ``metric, value`` row each.
 
 Counts are records: ``sites`` (every record, invalid inputs included), one count per status,
-one per ``reserves_ai_training`` value, and the records where ``blocks_all_crawlers``, ``noai``
+one per ``reserves_ai_training`` value, ``reserves_unknown_unread`` (of the sites that answered,
+those ``unknown`` only because a source that could have said yes was not read), and the records where ``blocks_all_crawlers``, ``noai``
 or ``noimageai`` is true or ``tdm_reservation`` is 1. ``share_reserving`` is ``reserves_yes /
 ok`` (the share of sites that answered which reserve AI training site-wide), rounded to 6
 decimals, empty when no site answered. ``unreadable_lines`` counts lines of audit.jsonl that
@@ -33,8 +34,14 @@ def count_sites(sites: pd.DataFrame) -> pd.Series:
         "noai": sites["noai"].eq(True).sum(),
         "noimageai": sites["noimageai"].eq(True).sum(),
     }
+    # Sites that answered whose verdict is unknown only because a source that could say yes was not read
+    # (not a "no": see the README's verdict semantics).
+    unread = sites["unread_sources"].map(bool, na_action="ignore").fillna(False).astype(bool)
+    unknown_unread = {"reserves_unknown_unread": int((unread & sites["reserves_ai_training"].eq("unknown")
+                                                      & sites["status"].eq("ok")).sum())}
     return pd.concat(
-        [pd.Series({"sites": len(sites)}), status, reserves.add_prefix("reserves_"), pd.Series(flags)]
+        [pd.Series({"sites": len(sites)}), status, reserves.add_prefix("reserves_"), pd.Series(unknown_unread),
+         pd.Series(flags)]
     ).astype("int64")
 
 
