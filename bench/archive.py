@@ -36,7 +36,7 @@ FILTER_FLOOR_S = 60.0
 
 
 def _size(run_dir: Path) -> int:
-    files = list((run_dir / "archive").glob("*")) + [run_dir / "evidence.csv"]
+    files = [*list((run_dir / "archive").glob("*")), run_dir / "evidence.csv"]
     return sum(path.stat().st_size for path in files if path.is_file())
 
 
@@ -52,8 +52,19 @@ def crawl_section(args, work: Path, env: dict[str, str]) -> dict:
             order = ("on", "off") if number % 2 == 0 else ("off", "on")
             for mode in order:
                 out = work / f"crawl-{mode}-{number}"
-                argv = [*PROJECT, "crawl", str(sites), "--out", str(out), "--hosts-file", str(farm.hosts_file),
-                        "--concurrency", str(args.concurrency), "--timeout", "20"]
+                argv = [
+                    *PROJECT,
+                    "crawl",
+                    str(sites),
+                    "--out",
+                    str(out),
+                    "--hosts-file",
+                    str(farm.hosts_file),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--timeout",
+                    "20",
+                ]
                 if mode == "off":
                     argv.append("--no-archive")
                 if args.quiet_wait > 0:
@@ -69,8 +80,14 @@ def crawl_section(args, work: Path, env: dict[str, str]) -> dict:
                     sizes.append(_size(out))
                 print(f" {measured.wall:.1f} s, {per_host:.2f} CPU ms/host", flush=True)
     on, off = statistics.median(results["on"]), statistics.median(results["off"])
-    return {"hosts": args.hosts, "requests": planned, "on_ms": results["on"], "off_ms": results["off"],
-            "ratio": on / off, "bytes_per_1000": 1000 * statistics.median(sizes) / args.hosts}
+    return {
+        "hosts": args.hosts,
+        "requests": planned,
+        "on_ms": results["on"],
+        "off_ms": results["off"],
+        "ratio": on / off,
+        "bytes_per_1000": 1000 * statistics.median(sizes) / args.hosts,
+    }
 
 
 def build_filter_run(run_dir: Path, sites: int, seed: int) -> None:
@@ -87,12 +104,23 @@ def build_filter_run(run_dir: Path, sites: int, seed: int) -> None:
 
     def stored(url: str, body: bytes, content_type: bytes, document: str, host: str, status: int = 200):
         record = archive.write_exchange(
-            uri=url, status_line=f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}",
-            headers=((b"Content-Type", content_type), (b"Content-Length", str(len(body)).encode())), body=body,
-            request_line="GET / HTTP/1.1", request_headers=(("Host", host),), peer="127.0.0.1",
-            domain=host, document=document, status=status)
-        return {"status": "ok" if status == 200 else "missing", "http_status": status,
-                "warc_record_id": record.record_id, "sha256": record.sha256}
+            uri=url,
+            status_line=f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}",
+            headers=((b"Content-Type", content_type), (b"Content-Length", str(len(body)).encode())),
+            body=body,
+            request_line="GET / HTTP/1.1",
+            request_headers=(("Host", host),),
+            peer="127.0.0.1",
+            domain=host,
+            document=document,
+            status=status,
+        )
+        return {
+            "status": "ok" if status == 200 else "missing",
+            "http_status": status,
+            "warc_record_id": record.record_id,
+            "sha256": record.sha256,
+        }
 
     with (run_dir / "audit.jsonl").open("w", encoding="utf-8") as audit:
         for number in range(sites):
@@ -101,14 +129,38 @@ def build_filter_run(run_dir: Path, sites: int, seed: int) -> None:
             robots = stored(root + "robots.txt", bodies[number % len(bodies)], b"text/plain", "robots", host)
             home = stored(root, b"<html><head><title>x</title></head></html>", b"text/html", "home", host)
             has_tdm, has_ai = rng.random() < 0.05, rng.random() < 0.02
-            tdm = stored(root + ".well-known/tdmrep.json", tdmrep if has_tdm else b"not found",
-                         b"application/json", "tdmrep", host, 200 if has_tdm else 404)
-            ai = stored(root + "ai.txt", aitxt if has_ai else b"not found", b"text/plain", "aitxt", host,
-                        200 if has_ai else 404)
-            page = {"noai": rng.random() < 0.03, "tdm_reservation_header": None, "tdm_reservation_meta": None,
-                    "content_usage_header": None}
-            audit.write(json.dumps({"domain": host, "url": root, "status": "ok", "robots": robots, "home": home,
-                                    "tdmrep": tdm, "aitxt": ai, "page": page}) + "\n")
+            tdm = stored(
+                root + ".well-known/tdmrep.json",
+                tdmrep if has_tdm else b"not found",
+                b"application/json",
+                "tdmrep",
+                host,
+                200 if has_tdm else 404,
+            )
+            ai = stored(
+                root + "ai.txt", aitxt if has_ai else b"not found", b"text/plain", "aitxt", host, 200 if has_ai else 404
+            )
+            page = {
+                "noai": rng.random() < 0.03,
+                "tdm_reservation_header": None,
+                "tdm_reservation_meta": None,
+                "content_usage_header": None,
+            }
+            audit.write(
+                json.dumps(
+                    {
+                        "domain": host,
+                        "url": root,
+                        "status": "ok",
+                        "robots": robots,
+                        "home": home,
+                        "tdmrep": tdm,
+                        "aitxt": ai,
+                        "page": page,
+                    }
+                )
+                + "\n"
+            )
     archive.close()
     build_evidence(run_dir)
 
@@ -119,8 +171,16 @@ def filter_section(args, work: Path, env: dict[str, str]) -> dict:
     build_filter_run(run_dir, args.filter_sites, args.seed)
     urls = work / "urls.txt"
     rng = random.Random(args.seed)
-    paths = ["", "private/a.html", "articles/2026/01/story.html", "images/a.png", "reserved/x", "search?q=1",
-             "wp-admin/", "news/"]
+    paths = [
+        "",
+        "private/a.html",
+        "articles/2026/01/story.html",
+        "images/a.png",
+        "reserved/x",
+        "search?q=1",
+        "wp-admin/",
+        "news/",
+    ]
     with urls.open("w") as handle:
         for _ in range(args.filter_urls):
             handle.write(f"https://site{rng.randrange(args.filter_sites):06d}.example/{rng.choice(paths)}\n")
@@ -128,14 +188,24 @@ def filter_section(args, work: Path, env: dict[str, str]) -> dict:
         wait_quiet(patience=args.quiet_wait)
     print(f"  optout-audit filter ({args.filter_urls:,} URLs) ...", end="", flush=True)
     out = work / "permissions.csv"
-    measured = measure.run([*PROJECT, "filter", str(run_dir), str(urls), "--agent", "GPTBot", "--out", str(out)],
-                           work / "filter.log", env=env, cwd=ROOT)
+    measured = measure.run(
+        [*PROJECT, "filter", str(run_dir), str(urls), "--agent", "GPTBot", "--out", str(out)],
+        work / "filter.log",
+        env=env,
+        cwd=ROOT,
+    )
     if measured.returncode != 0:
         raise SystemExit(f"filter failed, see {work / 'filter.log'}")
     print(f" {measured.wall:.1f} s", flush=True)
     summary = (work / "filter.log").read_text().strip().splitlines()[-1]
-    return {"sites": args.filter_sites, "urls": args.filter_urls, "wall": measured.wall, "cpu": measured.cpu,
-            "rss_mb": measured.max_rss_mb, "summary": summary}
+    return {
+        "sites": args.filter_sites,
+        "urls": args.filter_urls,
+        "wall": measured.wall,
+        "cpu": measured.cpu,
+        "rss_mb": measured.max_rss_mb,
+        "summary": summary,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,24 +232,29 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "meets" if crawl["ratio"] <= CPU_FLOOR else "MISSES"
         ok &= crawl["ratio"] <= CPU_FLOOR
         lines += [
-            f"## Crawl: archive on vs off ({crawl['hosts']:,} hosts, {crawl['requests']:,} requests, same sitting)", "",
-            "| archive | CPU ms/host, each round | median |", "|---|---|---:|",
+            f"## Crawl: archive on vs off ({crawl['hosts']:,} hosts, {crawl['requests']:,} requests, same sitting)",
+            "",
+            "| archive | CPU ms/host, each round | median |",
+            "|---|---|---:|",
             f"| on | {', '.join(f'{v:.2f}' for v in crawl['on_ms'])} | {statistics.median(crawl['on_ms']):.2f} |",
             f"| off | {', '.join(f'{v:.2f}' for v in crawl['off_ms'])} | {statistics.median(crawl['off_ms']):.2f} |",
             "",
             f"- CPU per host, on / off: **{crawl['ratio']:.3f}** (floor <= {CPU_FLOOR}: {verdict})",
             f"- archive size: **{crawl['bytes_per_1000'] / 1e6:.1f} MB per 1,000 sites** (WARC files, their "
-            "indexes and evidence.csv; 60-100 KB home pages kept whole, gzip per record)", "",
+            "indexes and evidence.csv; 60-100 KB home pages kept whole, gzip per record)",
+            "",
         ]
     if not args.skip_filter:
         result = filter_section(args, work, env)
         verdict = "meets" if result["wall"] <= FILTER_FLOOR_S else "MISSES"
         ok &= result["wall"] <= FILTER_FLOOR_S
         lines += [
-            f"## filter: {result['urls']:,} URLs against a {result['sites']:,}-site run", "",
+            f"## filter: {result['urls']:,} URLs against a {result['sites']:,}-site run",
+            "",
             f"- wall **{result['wall']:.1f} s** (floor <= {FILTER_FLOOR_S:.0f} s: {verdict}), CPU {result['cpu']:.1f} s, "
             f"peak memory {result['rss_mb']:.0f} MB",
-            f"- {result['summary']}", "",
+            f"- {result['summary']}",
+            "",
         ]
     text = "\n".join(lines)
     print(text)

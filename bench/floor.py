@@ -32,9 +32,14 @@ class FloorSpider(scrapy.Spider):
             yield self._request(root, paths, 0)
 
     def _request(self, root: str, paths: list[str], step: int) -> scrapy.Request:
-        return scrapy.Request(root + paths[step], callback=self.parse, errback=self.failed, dont_filter=True,
-                              cb_kwargs={"root": root, "paths": paths, "step": step},
-                              meta={"dont_retry": True, "handle_httpstatus_all": True})
+        return scrapy.Request(
+            root + paths[step],
+            callback=self.parse,
+            errback=self.failed,
+            dont_filter=True,
+            cb_kwargs={"root": root, "paths": paths, "step": step},
+            meta={"dont_retry": True, "handle_httpstatus_all": True},
+        )
 
     def parse(self, response, root: str, paths: list[str], step: int):
         if step + 1 < len(paths):
@@ -54,13 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--timeout", type=float, default=20.0)
     args = parser.parse_args(argv)
-    process = CrawlerProcess({
-        "CONCURRENT_REQUESTS": args.concurrency,
-        "DOWNLOAD_TIMEOUT": args.timeout,
-        "FEEDS": {str(args.out): {"format": "jsonlines"}},
-        "TWISTED_DNS_RESOLVER": "optout_audit.downloader.resolver.HostsFileResolver",
-        "HOSTS_FILE": str(args.hosts_file),
-    })
+    process = CrawlerProcess(
+        {
+            "CONCURRENT_REQUESTS": args.concurrency,
+            "DOWNLOAD_TIMEOUT": args.timeout,
+            "FEEDS": {str(args.out): {"format": "jsonlines"}},
+            "TWISTED_DNS_RESOLVER": "optout_audit.downloader.resolver.HostsFileResolver",
+            "HOSTS_FILE": str(args.hosts_file),
+        }
+    )
     process.crawl(FloorSpider, plan=str(args.plan))
     process.start()
     return 0

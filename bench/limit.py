@@ -26,8 +26,9 @@ async def crawl(plan: list[tuple[str, list[str]]], hosts_file: Path, concurrency
     queue: asyncio.Queue = asyncio.Queue()
     for entry in plan:
         queue.put_nowait(entry)
-    connector = aiohttp.TCPConnector(limit=0, ssl=False, resolver=HostsFileAsyncResolver(read_hosts_file(hosts_file)),
-                                     use_dns_cache=False)
+    connector = aiohttp.TCPConnector(
+        limit=0, ssl=False, resolver=HostsFileAsyncResolver(read_hosts_file(hosts_file)), use_dns_cache=False
+    )
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
 
         async def worker() -> None:
@@ -39,7 +40,7 @@ async def crawl(plan: list[tuple[str, list[str]]], hosts_file: Path, concurrency
                         async with session.get(root + path) as response:
                             counts["bytes"] += len(await response.read())
                             counts["responses"] += 1
-                    except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                    except (TimeoutError, aiohttp.ClientError, OSError):
                         counts["failures"] += 1
                 counts["hosts"] += 1
 

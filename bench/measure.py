@@ -92,14 +92,14 @@ def busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / _TICK
 
 
-def run(argv: list[str], log: Path, *, env: dict | None = None, cwd: Path | None = None,
-        on_start=None) -> Measured:
+def run(argv: list[str], log: Path, *, env: dict | None = None, cwd: Path | None = None, on_start=None) -> Measured:
     """Run ``argv`` (stdout+stderr to ``log``) to completion and measure it."""
     peak = [0]
     with log.open("wb") as out:
         start = time.monotonic()
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   env=env, cwd=cwd)
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd
+        )
         if on_start is not None:
             on_start(process)
         done = threading.Event()
@@ -116,5 +116,4 @@ def run(argv: list[str], log: Path, *, env: dict | None = None, cwd: Path | None
         done.set()
         sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024, peak[0] / 2**20,
-                    process.returncode)
+    return Measured(wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024, peak[0] / 2**20, process.returncode)

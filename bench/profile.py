@@ -50,8 +50,20 @@ def top_of_collapsed(collapsed: Path, limit: int = 60) -> str:
 def _profile(target: list[str], args: argparse.Namespace, out: Path, env: dict[str, str]) -> None:
     """Run ``python *target`` under the chosen profiler, output in ``out``."""
     if args.tool == "py-spy":
-        argv = [str(BIN / "py-spy"), "record", "--format", "raw", "--rate", str(args.rate), "--subprocesses",
-                "-o", str(out / "pyspy.txt"), "--", sys.executable, *target]
+        argv = [
+            str(BIN / "py-spy"),
+            "record",
+            "--format",
+            "raw",
+            "--rate",
+            str(args.rate),
+            "--subprocesses",
+            "-o",
+            str(out / "pyspy.txt"),
+            "--",
+            sys.executable,
+            *target,
+        ]
     else:  # the report process only: cProfile does not follow worker processes
         argv = [sys.executable, "-m", "cProfile", "-o", str(out / "cprofile.pstats"), *target]
     with (out / "client.log").open("wb") as log:
@@ -82,12 +94,22 @@ def main(argv: list[str] | None = None) -> int:
         web = bench_web(args.hosts, 1)
         sites, plan, _ = write_inputs(web, out / "input")
         low, _, high = args.latency.partition(",")
-        with running_farm(web, latency=(float(low), float(high or low)), log_requests=False,
-                          workdir=out / "farm") as farm:
+        with running_farm(
+            web, latency=(float(low), float(high or low)), log_requests=False, workdir=out / "farm"
+        ) as farm:
             common = ["--concurrency", str(args.concurrency)]
             if args.client == "project":
-                target = ["-m", "optout_audit.app.cli", "crawl", str(sites), "--out", str(out / "run"),
-                          "--hosts-file", str(farm.hosts_file), *common]
+                target = [
+                    "-m",
+                    "optout_audit.app.cli",
+                    "crawl",
+                    str(sites),
+                    "--out",
+                    str(out / "run"),
+                    "--hosts-file",
+                    str(farm.hosts_file),
+                    *common,
+                ]
             elif args.client == "floor":
                 target = ["-m", "bench.floor", str(plan), str(farm.hosts_file), str(out / "floor.jsonl"), *common]
             else:

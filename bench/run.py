@@ -78,24 +78,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hosts", type=int, default=3000, help="synthetic hosts (default 3000)")
     parser.add_argument("--latency", type=_latency, default=(50.0, 150.0), help="MIN_MS,MAX_MS (default 50,150)")
     parser.add_argument("--concurrency", type=int, default=128, help="requests in flight (default 128)")
-    parser.add_argument("--workers", type=_workers, default=[1, 2],
-                        help="optout-audit crawl --workers values to run, comma-separated (default 1,2)")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=[1, 2],
+        help="optout-audit crawl --workers values to run, comma-separated (default 1,2)",
+    )
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per request (default 20)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--farm-workers", type=int, default=1, help="farm processes (default 1)")
-    parser.add_argument("--report-rows", type=int, default=100_000,
-                        help="synthetic audit rows for the report-stage benchmark (default 100000; 1000000 for the target)")
+    parser.add_argument(
+        "--report-rows",
+        type=int,
+        default=100_000,
+        help="synthetic audit rows for the report-stage benchmark (default 100000; 1000000 for the target)",
+    )
     parser.add_argument("--skip-limit", action="store_true")
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--skip-project", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-report", action="store_true")
-    parser.add_argument("--skip-crawl", action="store_true",
-                        help="the report stage only: --skip-limit --skip-floor --skip-project --skip-startup")
+    parser.add_argument(
+        "--skip-crawl",
+        action="store_true",
+        help="the report stage only: --skip-limit --skip-floor --skip-project --skip-startup",
+    )
     parser.add_argument("--label", default="", help="a word for the results file (e.g. baseline)")
     parser.add_argument("--out", type=Path, help="work folder (default bench/out/<UTC time>)")
-    parser.add_argument("--quiet-wait", type=float, default=180.0,
-                        help="wait up to this many seconds for other processes to go quiet before each client (default 180)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=180.0,
+        help="wait up to this many seconds for other processes to go quiet before each client (default 180)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (big CSVs included)")
     return parser
 
@@ -149,8 +164,9 @@ def run_clients(args, work: Path, env: dict[str, str]) -> tuple[list[Row], dict]
     info = {"planned_requests": planned}
     rows: list[Row] = []
     common = ["--concurrency", str(args.concurrency), "--timeout", str(args.timeout)]
-    with running_farm(web, latency=args.latency, workers=args.farm_workers, log_requests=False,
-                      workdir=work / "farm") as farm:
+    with running_farm(
+        web, latency=args.latency, workers=args.farm_workers, log_requests=False, workdir=work / "farm"
+    ) as farm:
         hosts_file = str(farm.hosts_file)
 
         def client(name: str, argv: list[str], counter) -> Row:
@@ -165,14 +181,17 @@ def run_clients(args, work: Path, env: dict[str, str]) -> tuple[list[Row], dict]
             hosts, requests = counter(log)
             row = Row(name, hosts, measured, farm_cpu, requests, other)
             if other > 0.1 * measured.wall:
-                row.notes.append(f"other processes used {100 * other / measured.wall:.0f}% of a core meanwhile: "
-                                 "its wall time and hosts/s are not clean")
+                row.notes.append(
+                    f"other processes used {100 * other / measured.wall:.0f}% of a core meanwhile: "
+                    "its wall time and hosts/s are not clean"
+                )
             if measured.returncode != 0:
                 row.notes.append(f"exit {measured.returncode}, see {log}")
             print(f" {measured.wall:.1f} s, {row.rate:.0f} hosts/s, {row.cpu_ms:.2f} CPU ms/host", flush=True)
             return row
 
         if not args.skip_limit:
+
             def limit_counts(log: Path) -> tuple[int, int]:
                 counts = json.loads(log.read_text().strip().splitlines()[-1])
                 return counts["hosts"], counts["requests"]
@@ -187,14 +206,17 @@ def run_clients(args, work: Path, env: dict[str, str]) -> tuple[list[Row], dict]
             def floor_counts(log: Path) -> tuple[int, int | None]:
                 return sum(1 for _ in feed.open()) if feed.exists() else 0, _stat(log, "downloader/request_count")
 
-            rows.append(client("floor (bare Scrapy)",
-                               [sys.executable, "-m", "bench.floor", str(plan), hosts_file, str(feed), *common],
-                               floor_counts))
+            rows.append(
+                client(
+                    "floor (bare Scrapy)",
+                    [sys.executable, "-m", "bench.floor", str(plan), hosts_file, str(feed), *common],
+                    floor_counts,
+                )
+            )
         if not args.skip_project:
             for workers in args.workers:
                 out = work / f"project-w{workers}"
-                argv = [*PROJECT, "crawl", str(sites), "--out", str(out), "--hosts-file", hosts_file,
-                        *common]
+                argv = [*PROJECT, "crawl", str(sites), "--out", str(out), "--hosts-file", hosts_file, *common]
                 if workers != 1:
                     argv += ["--workers", str(workers)]
 
@@ -219,8 +241,19 @@ def run_startup(work: Path, env: dict[str, str], runs: int = 3) -> dict:
         for number in range(runs + 1):
             farm.clear_request_log()
             out = work / f"startup-{number}"
-            argv = [*PROJECT, "crawl", str(sites), "--out", str(out), "--hosts-file",
-                    str(farm.hosts_file), "--concurrency", "16", "--timeout", "10"]
+            argv = [
+                *PROJECT,
+                "crawl",
+                str(sites),
+                "--out",
+                str(out),
+                "--hosts-file",
+                str(farm.hosts_file),
+                "--concurrency",
+                "16",
+                "--timeout",
+                "10",
+            ]
             trace = work / "startup.strace"
             traced = number == runs and shutil.which("strace")
             if number == runs and not traced:
@@ -289,8 +322,14 @@ def run_report(rows: int, work: Path, env: dict[str, str]) -> dict:
         with (run_dir / "domain_agents.csv").open("rb") as handle:
             agent_rows = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b"")) - 1
     print(f" {measured.wall:.1f} s", flush=True)
-    return {"rows": rows, "measured": measured, "csv_bytes": sum(sizes.values()), "domain_agent_rows": agent_rows,
-            "audit_bytes": cache.stat().st_size, "load": load}
+    return {
+        "rows": rows,
+        "measured": measured,
+        "csv_bytes": sum(sizes.values()),
+        "domain_agent_rows": agent_rows,
+        "audit_bytes": cache.stat().st_size,
+        "load": load,
+    }
 
 
 def _table(rows: list[Row]) -> list[str]:
@@ -301,7 +340,9 @@ def _table(rows: list[Row]) -> list[str]:
     ]
     for row in rows:
         m = row.measured
-        rss = f"{m.tree_rss_mb:.0f}" + (f" ({m.max_rss_mb:.0f} max RSS/proc)" if m.tree_rss_mb > m.max_rss_mb * 1.2 else "")
+        rss = f"{m.tree_rss_mb:.0f}" + (
+            f" ({m.max_rss_mb:.0f} max RSS/proc)" if m.tree_rss_mb > m.max_rss_mb * 1.2 else ""
+        )
         lines.append(
             f"| {row.name} | {row.hosts:,} | {m.wall:.1f} | {row.rate:.0f} | {row.cpu_ms:.2f} | {m.user:.1f} | "
             f"{m.system:.1f} | {rss} | {1000 * row.farm_cpu / max(row.hosts, 1):.2f} | "
@@ -341,8 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     work = args.out or ROOT / "bench" / "out" / stamp
     work.mkdir(parents=True, exist_ok=True)
     env = _env()
-    print(f"bench: {args.hosts:,} hosts, latency {args.latency[0]:g}-{args.latency[1]:g} ms, "
-          f"concurrency {args.concurrency}; work folder {work}", flush=True)
+    print(
+        f"bench: {args.hosts:,} hosts, latency {args.latency[0]:g}-{args.latency[1]:g} ms, "
+        f"concurrency {args.concurrency}; work folder {work}",
+        flush=True,
+    )
     rows: list[Row] = []
     info: dict = {}
     if not (args.skip_limit and args.skip_floor and args.skip_project):
@@ -359,16 +403,21 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     if rows:
-        lines += _table(rows) + [""] + _ratios(rows) + [""]
+        lines += [*_table(rows), "", *_ratios(rows), ""]
         for row in rows:
             lines += [f"- {row.name}: {note}" for note in row.notes]
     if startup:
         connects = startup.get("connects")
-        lines.append(f"- start-up, command to first request: {startup['first_request_s']:.2f} s (median of 3)"
-                     if startup.get("first_request_s") is not None else "- start-up: no request seen")
+        lines.append(
+            f"- start-up, command to first request: {startup['first_request_s']:.2f} s (median of 3)"
+            if startup.get("first_request_s") is not None
+            else "- start-up: no request seen"
+        )
         if connects is not None:
-            lines.append(f"- connections/datagrams under strace: {connects['loopback']} to loopback, "
-                         f"{connects['other']} elsewhere (DNS included), {connects['unix']} unix sockets")
+            lines.append(
+                f"- connections/datagrams under strace: {connects['loopback']} to loopback, "
+                f"{connects['other']} elsewhere (DNS included), {connects['unix']} unix sockets"
+            )
     if report:
         m = report["measured"]
         lines.append(

@@ -136,9 +136,12 @@ _Verdict = projection(DomainVerdict, VERDICT_FIELDS)
 CONFLICT_FIELDS = tuple(field.name for field in dataclasses.fields(Conflict))
 _Conflict = projection(Conflict, CONFLICT_FIELDS)
 #: What the report stage reads of a record.
-Record = projection(SiteAudit, [*SITE_FIELDS, *DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"],
-                    replace={Fetch: _ReportFetch, AgentResult: _Agent, Conflict: _Conflict},
-                    override={"verdict": _Verdict})  # items.py declares it dict[str, Any]: DomainVerdict's dict
+Record = projection(
+    SiteAudit,
+    [*SITE_FIELDS, *DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"],
+    replace={Fetch: _ReportFetch, AgentResult: _Agent, Conflict: _Conflict},
+    override={"verdict": _Verdict},
+)  # items.py declares it dict[str, Any]: DomainVerdict's dict
 
 _decoders: dict[type, msgspec.json.Decoder] = {}
 
@@ -261,8 +264,10 @@ SITE_DTYPES: dict[str, str | None] = {
 NAMED_DTYPES: dict[str, str | None] = {"record": "int64", **{name: _dtype(_AGENT_TYPES[name]) for name in AGENT_FIELDS}}
 _CONFLICT_TYPES = typing.get_type_hints(Conflict)
 #: The columns of :meth:`Chunk.conflicts`: ``record`` and every Conflict field.
-CONFLICT_DTYPES: dict[str, str | None] = {"record": "int64",
-                                          **{name: _dtype(_CONFLICT_TYPES[name]) for name in CONFLICT_FIELDS}}
+CONFLICT_DTYPES: dict[str, str | None] = {
+    "record": "int64",
+    **{name: _dtype(_CONFLICT_TYPES[name]) for name in CONFLICT_FIELDS},
+}
 
 
 #: Where each column of :meth:`Chunk.sites` is in a record (dotted: inside a sub-object).
@@ -357,8 +362,11 @@ class Chunk:
         """One row per entry of the records' ``conflicts`` lists: ``record`` and :data:`CONFLICT_FIELDS`."""
         import pandas as pd
 
-        rows = [(number, *_conflict_values(conflict))
-                for number, record in enumerate(self.records, start=self.first) for conflict in record.conflicts]
+        rows = [
+            (number, *_conflict_values(conflict))
+            for number, record in enumerate(self.records, start=self.first)
+            for conflict in record.conflicts
+        ]
         return pd.DataFrame(_columns(rows, CONFLICT_DTYPES))
 
 

@@ -63,8 +63,20 @@ DOCUMENT_PATHS = {
 MAX_RSL_FETCHES = 2
 #: robots.txt faults after which the site's other documents are not asked for: the host is
 #: unreachable, or too slow to answer its first request (asking again would only wait again).
-GIVE_UP_FAULTS = frozenset({"dns_error", "connection_refused", "tls_error", "no_route", "timeout", "connect_timeout",
-                            "dns_nxdomain", "dns_nodata", "dns_servfail", "dns_timeout"})
+GIVE_UP_FAULTS = frozenset(
+    {
+        "dns_error",
+        "connection_refused",
+        "tls_error",
+        "no_route",
+        "timeout",
+        "connect_timeout",
+        "dns_nxdomain",
+        "dns_nodata",
+        "dns_servfail",
+        "dns_timeout",
+    }
+)
 #: What a site's ``error`` cell says for each fault class; the exception as raised stays in the
 #: record's fetch (``robots.error`` in audit.jsonl).
 FAULT_MESSAGES = {
@@ -92,8 +104,9 @@ FAULT_MESSAGES = {
 class SiteRecord:
     """One site's audit in progress: the evidence read so far, and the record it makes."""
 
-    def __init__(self, audit: SiteAudit, agents: Sequence[Agent], training: frozenset[str],
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self, audit: SiteAudit, agents: Sequence[Agent], training: frozenset[str], timeout: float | None = None
+    ) -> None:
         self.audit = audit
         self.timeout = timeout  # seconds per request, for the message of a timeout
         self.agents = agents
@@ -258,8 +271,9 @@ class SiteRecord:
             html=self.html,
             tdmrep=self.tdmrep,
             aitxt=self.aitxt,
-            unread=unread_sources({**{name: getattr(audit, name).status for name in DOCUMENT_PATHS},
-                                   **_rsl_status(audit)}),
+            unread=unread_sources(
+                {**{name: getattr(audit, name).status for name in DOCUMENT_PATHS}, **_rsl_status(audit)}
+            ),
             origin=audit.origin or audit.url.rstrip("/"),
             rsl=self.rsl_documents,
             trusttxt=self.trusttxt,
@@ -268,8 +282,16 @@ class SiteRecord:
         )
         audit.page = _page_signals(self.headers, self.html, verdict)
         audit.verdict = jsonable(asdict(verdict))
-        found = find_conflicts(self.robots, self.agents, robots_text=self.robots_text, rules_known=self.rules_known,
-                               headers=self.headers, html=self.html, tdmrep=self.tdmrep, aitxt=self.aitxt)
+        found = find_conflicts(
+            self.robots,
+            self.agents,
+            robots_text=self.robots_text,
+            rules_known=self.rules_known,
+            headers=self.headers,
+            html=self.html,
+            tdmrep=self.tdmrep,
+            aitxt=self.aitxt,
+        )
         audit.conflicts = [Conflict(c.kind, c.severity, c.agent, c.signal, c.detail, c.line) for c in found]
         audit.finished_at = finished_at
         return audit
@@ -286,7 +308,12 @@ class SiteRecord:
 def invalid_record(input: str, line: int, reason: str, now: str) -> SiteAudit:
     """The record of an input line that is not a site."""
     return SiteAudit(
-        input=input, line=line, status="invalid_input", error=reason, started_at=now, finished_at=now,
+        input=input,
+        line=line,
+        status="invalid_input",
+        error=reason,
+        started_at=now,
+        finished_at=now,
         verdict=jsonable(asdict(DomainVerdict())),
     )
 

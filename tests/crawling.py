@@ -37,8 +37,9 @@ class Run:
 
 def optout_audit(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([str(BIN / "optout-audit"), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, **kwargs)
+    return subprocess.run(
+        [str(BIN / "optout-audit"), *args], capture_output=True, text=True, timeout=timeout, env=env, **kwargs
+    )
 
 
 def read_run(run_dir: Path, completed: subprocess.CompletedProcess | None = None) -> Run:
@@ -55,7 +56,16 @@ def crawl(farm, lines: list[str], run_dir: Path, *extra: str, timeout: str = "3"
     run_dir.mkdir(parents=True, exist_ok=True)
     input_path = run_dir.parent / (run_dir.name + "-input.txt")
     input_path.write_text("\n".join(lines) + "\n", "utf-8")
-    completed = optout_audit("crawl", str(input_path), "--out", str(run_dir), "--hosts-file", str(farm.hosts_file),
-                             "--timeout", timeout, *extra)
+    completed = optout_audit(
+        "crawl",
+        str(input_path),
+        "--out",
+        str(run_dir),
+        "--hosts-file",
+        str(farm.hosts_file),
+        "--timeout",
+        timeout,
+        *extra,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return read_run(run_dir, completed)

@@ -8,9 +8,9 @@ import hashlib
 import json
 
 import pytest
+from crawling import crawl
 from warcio.archiveiterator import ArchiveIterator
 
-from crawling import crawl
 from optout_audit.archive.warc import WarcArchive, sha256_label
 from optout_audit.webfarm import Resource, Site, running_farm
 
@@ -29,16 +29,26 @@ GZIPPED_HOME = gzip.compress(HTML.encode(), mtime=0)
 BIG_ROBOTS = "User-agent: *\nDisallow: /private\n" + "# filler line of a big robots.txt\n" * 20_000  # 680 KB
 
 SITES = [
-    Site("repeat.test", {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n"),
-                         "/": Resource.html(HTML, headers=REPEATED)}),
-    Site("redirects.test", {
-        "/robots.txt": Resource.redirect("/moved", 301),
-        "/moved": Resource.redirect("https://www.redirects.test/robots.txt", 302),
-        "/": Resource(200, GZIPPED_HOME, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]),
-    }),
+    Site(
+        "repeat.test",
+        {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n"), "/": Resource.html(HTML, headers=REPEATED)},
+    ),
+    Site(
+        "redirects.test",
+        {
+            "/robots.txt": Resource.redirect("/moved", 301),
+            "/moved": Resource.redirect("https://www.redirects.test/robots.txt", 302),
+            "/": Resource(200, GZIPPED_HOME, [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]),
+        },
+    ),
     Site("www.redirects.test", {"/robots.txt": Resource.text("User-agent: *\nDisallow: /private\n")}),
-    Site("big-robots.test", {"/robots.txt": Resource.text(BIG_ROBOTS),
-                             "/.well-known/tdmrep.json": Resource.json([{"location": "/", "tdm-reservation": 1}])}),
+    Site(
+        "big-robots.test",
+        {
+            "/robots.txt": Resource.text(BIG_ROBOTS),
+            "/.well-known/tdmrep.json": Resource.json([{"location": "/", "tdm-reservation": 1}]),
+        },
+    ),
     Site("refused.test", network="refused"),
 ]
 HOSTS = ["repeat.test", "redirects.test", "big-robots.test", "refused.test"]
@@ -58,8 +68,16 @@ def _records(run_dir):
             records = ArchiveIterator(handle, check_digests="raise")
             for record in records:
                 payload = record.raw_stream.read()
-                found.append((path.name, records.get_record_offset(), record.rec_type, record.rec_headers,
-                              record.http_headers, payload))
+                found.append(
+                    (
+                        path.name,
+                        records.get_record_offset(),
+                        record.rec_type,
+                        record.rec_headers,
+                        record.http_headers,
+                        payload,
+                    )
+                )
     return found
 
 
@@ -87,8 +105,11 @@ def test_every_record_reads_back_with_its_digests(run):
 
 
 def test_evidence_rows_point_at_their_records(run):
-    records = {(name, offset): (headers, payload) for name, offset, kind, headers, _h, payload in _records(run.run_dir)
-               if kind == "response"}
+    records = {
+        (name, offset): (headers, payload)
+        for name, offset, kind, headers, _h, payload in _records(run.run_dir)
+        if kind == "response"
+    }
     rows = _evidence(run.run_dir)
     assert len(rows) == len(records)
     for row in rows:
@@ -111,8 +132,11 @@ def test_evidence_rows_point_at_their_records(run):
 
 
 def test_repeated_headers_are_archived_as_served_and_reach_the_detectors(run):
-    home = next(http for _n, _o, kind, headers, http, _p in _records(run.run_dir)
-                if kind == "response" and headers.get_header("WARC-Target-URI") == "https://repeat.test/")
+    home = next(
+        http
+        for _n, _o, kind, headers, http, _p in _records(run.run_dir)
+        if kind == "response" and headers.get_header("WARC-Target-URI") == "https://repeat.test/"
+    )
     names = {name.lower() for name, _ in REPEATED}
     assert [(n, v) for n, v in home.headers if n.lower() in names] == REPEATED
     page = run.records["repeat.test"]["page"]
@@ -129,8 +153,11 @@ def test_a_redirect_chain_is_archived_hop_by_hop(run):
         ("1", "302", "https://redirects.test/moved"),
         ("2", "200", "https://www.redirects.test/robots.txt"),
     ]
-    heads = {headers.get_header("WARC-Target-URI"): http for _n, _o, kind, headers, http, _p in _records(run.run_dir)
-             if kind == "response"}
+    heads = {
+        headers.get_header("WARC-Target-URI"): http
+        for _n, _o, kind, headers, http, _p in _records(run.run_dir)
+        if kind == "response"
+    }
     assert heads["https://redirects.test/robots.txt"].get_header("Location") == "/moved"
     first = heads["https://redirects.test/robots.txt"]
     assert (first.protocol, first.statusline) == ("HTTP/1.1", "301 Moved Permanently")
@@ -139,8 +166,11 @@ def test_a_redirect_chain_is_archived_hop_by_hop(run):
 
 
 def test_bodies_are_kept_as_served_and_a_cut_robots_txt_is_marked(run):
-    records = {headers.get_header("WARC-Target-URI"): (headers, payload)
-               for _n, _o, kind, headers, _h, payload in _records(run.run_dir) if kind == "response"}
+    records = {
+        headers.get_header("WARC-Target-URI"): (headers, payload)
+        for _n, _o, kind, headers, _h, payload in _records(run.run_dir)
+        if kind == "response"
+    }
     _headers, payload = records["https://redirects.test/"]
     assert payload == GZIPPED_HOME  # still compressed, as served
     headers, payload = records["https://big-robots.test/robots.txt"]
@@ -172,10 +202,17 @@ def test_no_archive_keeps_no_warc(tmp_path):
 def test_a_home_page_beyond_the_limit_is_cut_and_marked(tmp_path):
     archive = WarcArchive(tmp_path, {"software": "test"})
     body = b"<html><head>" + b"x" * 5000
-    record = archive.write_exchange(uri="https://cut.test/", status_line="HTTP/1.1 200 OK",
-                                    headers=((b"Content-Type", b"text/html"),), body=body,
-                                    request_line="GET / HTTP/1.1", request_headers=(("Host", "cut.test"),),
-                                    peer="127.0.0.1", keep=1000, document="home")
+    record = archive.write_exchange(
+        uri="https://cut.test/",
+        status_line="HTTP/1.1 200 OK",
+        headers=((b"Content-Type", b"text/html"),),
+        body=body,
+        request_line="GET / HTTP/1.1",
+        request_headers=(("Host", "cut.test"),),
+        peer="127.0.0.1",
+        keep=1000,
+        document="home",
+    )
     archive.close()
     assert record.sha256 == hashlib.sha256(body).hexdigest()  # of the body as received
     with (tmp_path / archive.name).open("rb") as handle:

@@ -6,12 +6,24 @@ import json
 import shutil
 
 import pytest
-
 from crawling import optout_audit
+
 from optout_audit.archive.replay import rebuild_audit
 
-DERIVED = ("agents", "other_agents", "robots_evidence", "page", "tdmrep_evidence", "aitxt_evidence", "verdict",
-           "own_access", "crawl_delay", "status", "fault", "error")
+DERIVED = (
+    "agents",
+    "other_agents",
+    "robots_evidence",
+    "page",
+    "tdmrep_evidence",
+    "aitxt_evidence",
+    "verdict",
+    "own_access",
+    "crawl_delay",
+    "status",
+    "fault",
+    "error",
+)
 
 
 @pytest.fixture(scope="module")

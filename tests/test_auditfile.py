@@ -15,8 +15,14 @@ def _line(audit: SiteAudit) -> bytes:
 
 
 def test_a_crawled_site():
-    audit = SiteAudit(input="example.com", line=3, domain="example.com", status="ok",
-                      robots=Fetch(status="ok", unchanged=True), home=Fetch(status="ok", unchanged=False))
+    audit = SiteAudit(
+        input="example.com",
+        line=3,
+        domain="example.com",
+        status="ok",
+        robots=Fetch(status="ok", unchanged=True),
+        home=Fetch(status="ok", unchanged=False),
+    )
     assert read_line(_line(audit)) == ("example.com", "ok", (True, False, None, None))
 
 
@@ -29,11 +35,13 @@ def test_an_invalid_input_is_keyed_by_its_line():
     ("raw", "expected"),
     [
         # NaN and a document of another shape: msgspec refuses them, json.loads reads them
-        (b'{"domain": "a.test", "status": "ok", "crawl_delay": NaN, "home": {"unchanged": true}}',
-         ("a.test", "ok", (None, True, None, None))),
+        (
+            b'{"domain": "a.test", "status": "ok", "crawl_delay": NaN, "home": {"unchanged": true}}',
+            ("a.test", "ok", (None, True, None, None)),
+        ),
         (b'{"domain": "a.test", "status": "ok", "robots": "odd", "home": [1]}', ("a.test", "ok", (None,) * 4)),
         (b'{"domain": 5, "status": null}', ("", "?", (None,) * 4)),
-        (b'{}', ("", "?", (None,) * 4)),
+        (b"{}", ("", "?", (None,) * 4)),
         (b'{"status": "invalid_input", "line": 12}\r\n', ("\0line:12", "invalid_input", (None,) * 4)),
     ],
 )
@@ -58,8 +66,21 @@ def test_site_key():
 # origin: the site key (read_line reads it for resume and merges; the reports show domain and input)
 # The documents of the newer signals (llms.txt, trust.txt, RSL licences, a TDM policy): what they say
 # reaches the reports through the verdict's fields; their fetches and evidence stay in audit.jsonl.
-NOT_READ = {"robots_evidence", "page", "tdmrep_evidence", "aitxt_evidence", "origin", "llmstxt", "trusttxt", "rsl",
-            "tdm_policy", "llmstxt_evidence", "trusttxt_evidence", "rsl_evidence", "tdm_policy_evidence"}
+NOT_READ = {
+    "robots_evidence",
+    "page",
+    "tdmrep_evidence",
+    "aitxt_evidence",
+    "origin",
+    "llmstxt",
+    "trusttxt",
+    "rsl",
+    "tdm_policy",
+    "llmstxt_evidence",
+    "trusttxt_evidence",
+    "rsl_evidence",
+    "tdm_policy_evidence",
+}
 
 
 def test_every_site_audit_field_is_read_or_left_out_on_purpose():
@@ -109,7 +130,13 @@ def test_read_chunks_types_odd_values_as_unknown(tmp_path, caplog):
     from optout_audit.auditfile import read_chunks
 
     good = SiteAudit(input="a.test", line=1, domain="a.test", status="ok").to_dict()
-    odd = {**good, "domain": 5, "line": "2", "other_agents": None, "agents": [None, {"agent": "GPTBot", "named": "yes"}]}
+    odd = {
+        **good,
+        "domain": 5,
+        "line": "2",
+        "other_agents": None,
+        "agents": [None, {"agent": "GPTBot", "named": "yes"}],
+    }
     lines = [json.dumps(good), json.dumps(odd), "", "[1]", json.dumps(good)[:40]]
     (tmp_path / "audit.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
     chunks = list(read_chunks(tmp_path / "audit.jsonl", chunksize=2))

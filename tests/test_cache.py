@@ -12,8 +12,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-
 from crawling import crawl, optout_audit
+
 from optout_audit.webfarm import Resource, Site, running_farm
 
 ROBOTS = "User-agent: GPTBot\nDisallow: /\n"

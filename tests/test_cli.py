@@ -8,16 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from contract import DESIGN_REQUIRED
 from crawling import BIN, crawl, optout_audit
+
 from optout_audit.report import REPORT_COLUMNS
 from optout_audit.webfarm import Resource, Site, running_farm
 
 ROOT = Path(__file__).resolve().parent.parent
 
 SITES = [
-    Site("blocker.test", {"/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"), "/": Resource.html("<p>")}),
+    Site(
+        "blocker.test", {"/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"), "/": Resource.html("<p>")}
+    ),
     Site("open.test", {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n"), "/": Resource.html("<p>")}),
 ]
 
@@ -25,8 +27,9 @@ SITES = [
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     with running_farm(SITES) as farm:
-        return crawl(farm, ["blocker.test", "https://open.test/x?y=1", "not a url"],
-                     tmp_path_factory.mktemp("cli") / "run")
+        return crawl(
+            farm, ["blocker.test", "https://open.test/x?y=1", "not a url"], tmp_path_factory.mktemp("cli") / "run"
+        )
 
 
 def _header(path: Path) -> list[str]:
@@ -43,14 +46,27 @@ def test_crawl_writes_every_report_with_the_contract_columns(small_run, name):
 
 def test_crawl_rows(small_run):
     assert {d: r["reserves_ai_training"] for d, r in small_run.domains.items()} == {
-        "blocker.test": "yes", "open.test": "no", "not a url": "unknown"}
+        "blocker.test": "yes",
+        "open.test": "no",
+        "not a url": "unknown",
+    }
     rows = list(csv.DictReader((small_run.run_dir / "domain_agents.csv").open(encoding="utf-8")))
     # compact: each domain's "*" row, then its named listed agents (expanded: tests/crawling.py agent_rows)
     assert sorted((row["domain"], row["agent"]) for row in rows) == [
-        ("blocker.test", "*"), ("blocker.test", "GPTBot"), ("open.test", "*")]
+        ("blocker.test", "*"),
+        ("blocker.test", "GPTBot"),
+        ("open.test", "*"),
+    ]
     assert small_run.agent_rows("blocker.test")["GPTBot"] == {
-        "domain": "blocker.test", "agent": "GPTBot", "purpose": "training", "verdict": "full", "named": "true",
-        "via": "named", "rule": "Disallow: /", "line": "2"}
+        "domain": "blocker.test",
+        "agent": "GPTBot",
+        "purpose": "training",
+        "verdict": "full",
+        "named": "true",
+        "via": "named",
+        "rule": "Disallow: /",
+        "line": "2",
+    }
     assert "reports written to" in small_run.completed.stdout
 
 
@@ -96,8 +112,10 @@ def test_unusable_input_is_one_line_and_exit_2(tmp_path, content, message):
 
 
 def test_existing_run_folder_needs_resume(small_run):
-    _usage_error(optout_audit("crawl", str(small_run.run_dir.parent / "run-input.txt"), "--out",
-                              str(small_run.run_dir)), "use --resume")
+    _usage_error(
+        optout_audit("crawl", str(small_run.run_dir.parent / "run-input.txt"), "--out", str(small_run.run_dir)),
+        "use --resume",
+    )
 
 
 def test_report_without_audit(tmp_path):
@@ -115,8 +133,9 @@ def test_million_lines_and_very_long_lines(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("\n".join(lines) + "\n")
     with running_farm([Site("a.test"), Site("b.test"), Site("c.test")]) as farm:
-        completed = optout_audit("crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file",
-                                 str(farm.hosts_file), "--timeout", "3")
+        completed = optout_audit(
+            "crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file", str(farm.hosts_file), "--timeout", "3"
+        )
     assert completed.returncode == 0, completed.stderr[-2000:]
     rows = list(csv.DictReader((tmp_path / "run" / "domains.csv").open(encoding="utf-8")))
     assert [(r["domain"], r["status"]) for r in rows if r["domain"]] and len(rows) == 4
@@ -128,8 +147,9 @@ def test_utf16_list_is_read(tmp_path):
     path = tmp_path / "list.txt"
     path.write_bytes("blocker.test\r\nopen.test\r\n".encode("utf-16"))
     with running_farm(SITES) as farm:
-        completed = optout_audit("crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file",
-                                 str(farm.hosts_file), "--timeout", "3")
+        completed = optout_audit(
+            "crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file", str(farm.hosts_file), "--timeout", "3"
+        )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "blocker.test" in (tmp_path / "run" / "domains.csv").read_text()
 
@@ -139,9 +159,24 @@ def test_scrapy_crawl_command_works(tmp_path):
     path.write_text("blocker.test\n")
     with running_farm(SITES) as farm:
         completed = subprocess.run(
-            [str(BIN / "scrapy"), "crawl", "optout", "-a", f"input={path}", "-O", str(tmp_path / "out.jsonl"),
-             "-s", f"HOSTS_FILE={farm.hosts_file}", "-s", "LOG_LEVEL=WARNING"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120)
+            [
+                str(BIN / "scrapy"),
+                "crawl",
+                "optout",
+                "-a",
+                f"input={path}",
+                "-O",
+                str(tmp_path / "out.jsonl"),
+                "-s",
+                f"HOSTS_FILE={farm.hosts_file}",
+                "-s",
+                "LOG_LEVEL=WARNING",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert completed.returncode == 0, completed.stderr[-2000:]
     import json
 
@@ -150,5 +185,7 @@ def test_scrapy_crawl_command_works(tmp_path):
 
 
 def test_version():
-    completed = subprocess.run([sys.executable, "-m", "optout_audit.app.cli", "--version"], capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "optout_audit.app.cli", "--version"], capture_output=True, text=True
+    )
     assert completed.stdout.startswith("optout-audit ")

@@ -12,13 +12,18 @@ import subprocess
 import sys
 
 import pytest
-
 from crawling import BIN, crawl, optout_audit, read_run
+
 from optout_audit.webfarm import Resource, Site, running_farm
 
 SITES = [
-    Site("plain.test", {"/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"), "/": Resource.html("<html></html>")}),
-    Site("other.test", {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n"), "/": Resource.html("<html></html>")}),
+    Site(
+        "plain.test",
+        {"/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"), "/": Resource.html("<html></html>")},
+    ),
+    Site(
+        "other.test", {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n"), "/": Resource.html("<html></html>")}
+    ),
 ]
 
 
@@ -43,8 +48,9 @@ def test_out_is_a_file(tmp_path, sites_file):
 
 def test_out_cannot_be_created(tmp_path, sites_file):
     (tmp_path / "file").write_text("x")
-    one_line_error(optout_audit("crawl", str(sites_file), "--out", str(tmp_path / "file" / "run")),
-                   "cannot create the run folder")
+    one_line_error(
+        optout_audit("crawl", str(sites_file), "--out", str(tmp_path / "file" / "run")), "cannot create the run folder"
+    )
 
 
 def test_demo_out_is_a_file(tmp_path):
@@ -79,14 +85,19 @@ def test_a_folder_as_input(tmp_path):
 
 
 def test_a_url_as_input_is_shown_as_typed():
-    one_line_error(optout_audit("crawl", "https://site.example/page"),
-                   "must be a file listing URLs, not a URL: 'https://site.example/page'")
+    one_line_error(
+        optout_audit("crawl", "https://site.example/page"),
+        "must be a file listing URLs, not a URL: 'https://site.example/page'",
+    )
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("", "the input file is empty"),
-    ("# only a comment\n\n   \n# another\n", "no URL or domain lines"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the input file is empty"),
+        ("# only a comment\n\n   \n# another\n", "no URL or domain lines"),
+    ],
+)
 def test_lists_without_sites_are_refused_alike(tmp_path, content, message):
     path = tmp_path / "list.txt"
     path.write_text(content)
@@ -108,14 +119,18 @@ def test_report_into_a_closed_pipe_has_no_traceback(tmp_path):
 
 
 def _scrapy(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "scrapy"), "crawl", "optout", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
+    return subprocess.run(
+        [str(BIN / "scrapy"), "crawl", "optout", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "the optout spider needs an input file: -a input=FILE"),
-    (("-a", "input=/no/such/list.txt"), "input file not found: /no/such/list.txt"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "the optout spider needs an input file: -a input=FILE"),
+        (("-a", "input=/no/such/list.txt"), "input file not found: /no/such/list.txt"),
+    ],
+)
 def test_scrapy_crawl_without_a_usable_input(args, message):
     from pathlib import Path
 
@@ -133,14 +148,23 @@ def test_resume_with_another_input_or_timeout_is_refused(tmp_path):
         other = tmp_path / "other.txt"
         other.write_text("other.test\n")
         hosts = str(farm.hosts_file)
-        one_line_error(optout_audit("crawl", str(other), "--out", str(run.run_dir), "--resume", "--hosts-file", hosts,
-                                    "--timeout", "3"), "--resume with another input")
+        one_line_error(
+            optout_audit(
+                "crawl", str(other), "--out", str(run.run_dir), "--resume", "--hosts-file", hosts, "--timeout", "3"
+            ),
+            "--resume with another input",
+        )
         same = tmp_path / "run-input.txt"
-        one_line_error(optout_audit("crawl", str(same), "--out", str(run.run_dir), "--resume", "--hosts-file", hosts,
-                                    "--timeout", "9"), "--resume with changed settings that change results: timeout")
+        one_line_error(
+            optout_audit(
+                "crawl", str(same), "--out", str(run.run_dir), "--resume", "--hosts-file", hosts, "--timeout", "9"
+            ),
+            "--resume with changed settings that change results: timeout",
+        )
         assert (run.run_dir / "run.json").read_text() == before  # the record is untouched
-        again = optout_audit("crawl", str(same), "--out", str(run.run_dir), "--resume", "--hosts-file", hosts,
-                             "--timeout", "3")
+        again = optout_audit(
+            "crawl", str(same), "--out", str(run.run_dir), "--resume", "--hosts-file", hosts, "--timeout", "3"
+        )
         assert again.returncode == 0, again.stderr
 
 
@@ -155,13 +179,21 @@ def test_the_record_reproduces_the_run(tmp_path):
 
 
 def test_one_column_csv_duplicates_and_ports(tmp_path):
-    lines = ["url", "https://plain.test/", "PLAIN.test/deep/page", "https://plain.test:8443/", "other.test",
-             "http://other.test/", "https://Other.test/x"]
+    lines = [
+        "url",
+        "https://plain.test/",
+        "PLAIN.test/deep/page",
+        "https://plain.test:8443/",
+        "other.test",
+        "http://other.test/",
+        "https://Other.test/x",
+    ]
     with running_farm(SITES) as farm:
         path = tmp_path / "list.csv"
         path.write_text("\n".join(lines) + "\n")
-        completed = optout_audit("crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file",
-                                 str(farm.hosts_file), "--timeout", "3")
+        completed = optout_audit(
+            "crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file", str(farm.hosts_file), "--timeout", "3"
+        )
     assert completed.returncode == 0, completed.stderr
     run = read_run(tmp_path / "run", completed)
     with (run.run_dir / "domains.csv").open(newline="", encoding="utf-8") as handle:
@@ -169,8 +201,9 @@ def test_one_column_csv_duplicates_and_ports(tmp_path):
     inputs = [row["input"] for row in rows]
     assert "url" not in inputs  # the header of a one-column CSV is no site
     # origins: plain.test, plain.test:8443, other.test (https), other.test (http)
-    assert sorted(inputs) == sorted(["https://plain.test/", "https://plain.test:8443/", "other.test",
-                                     "http://other.test/"])
+    assert sorted(inputs) == sorted(
+        ["https://plain.test/", "https://plain.test:8443/", "other.test", "http://other.test/"]
+    )
     port_row = next(row for row in rows if row["input"] == "https://plain.test:8443/")
     plain_row = next(row for row in rows if row["input"] == "https://plain.test/")
     assert plain_row["status"] == "ok" and port_row["status"] == "unreachable"  # nothing listens on :8443
@@ -190,6 +223,7 @@ def test_quiet_by_default(tmp_path):
 
 
 def test_version():
-    completed = subprocess.run([sys.executable, "-m", "optout_audit.app.cli", "--version"], capture_output=True,
-                               text=True, timeout=60)
+    completed = subprocess.run(
+        [sys.executable, "-m", "optout_audit.app.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert completed.returncode == 0 and completed.stdout.startswith("optout-audit ")

@@ -8,8 +8,8 @@ it matters. Nothing is lost, nothing crashes the run, nothing unknown is reporte
 from __future__ import annotations
 
 import pytest
-
 from crawling import crawl
+
 from optout_audit.webfarm import (
     Drop,
     Garbage,
@@ -62,23 +62,40 @@ SITES = [
     Site("five-hops.test", {**_chain("five-hops.test", 4), "/": Resource.html(HOME)}),
     Site("six-hops.test", {**_chain("six-hops.test", 6), "/": Resource.html(HOME)}),
     _site("html-robots.test", Resource.html("<!DOCTYPE html><html><body>Welcome</body></html>")),
-    _site("huge-robots.test", Resource(headers=[("Content-Type", "text/plain")],
-                                       fault=Huge(mib=3, prefix=GPTBOT_BLOCK.encode(), fill=b"# padding\n"))),
+    _site(
+        "huge-robots.test",
+        Resource(
+            headers=[("Content-Type", "text/plain")],
+            fault=Huge(mib=3, prefix=GPTBOT_BLOCK.encode(), fill=b"# padding\n"),
+        ),
+    ),
     _site("bom.test", Resource(body=b"\xef\xbb\xbfUser-agent: *\nDisallow: /\n")),
     _site("latin1.test", Resource(body=b"User-agent: GPTBot\nDisallow: /caf\xe9/\n")),
     _site("utf16.test", Resource(body=GPTBOT_BLOCK.encode("utf-16"))),
     _site("binary.test", Resource(body=bytes(range(256)) * 8)),
     _site("empty.test", Resource(body=b"")),
-    _site("html-cap.test", Resource.text("User-agent: *\nAllow: /\n"),
-          home=Resource(headers=[("Content-Type", "text/html")], fault=Huge(mib=12, prefix=HOME.encode()))),
-    _site("bombs.test", Resource.text("User-agent: *\nAllow: /\n"),
-          home=Resource(headers=[("Content-Type", "text/html")], fault=gzip_bomb(prefix=HOME.encode())),
-          extra={"/.well-known/tdmrep.json": Resource(fault=deflate_bomb()), "/ai.txt": Resource(fault=brotli_bomb())}),
-    _site("robots-bomb.test", Resource(headers=[("Content-Type", "text/plain")],
-                                       fault=gzip_bomb(prefix=GPTBOT_BLOCK.encode(), fill=b"#"))),
+    _site(
+        "html-cap.test",
+        Resource.text("User-agent: *\nAllow: /\n"),
+        home=Resource(headers=[("Content-Type", "text/html")], fault=Huge(mib=12, prefix=HOME.encode())),
+    ),
+    _site(
+        "bombs.test",
+        Resource.text("User-agent: *\nAllow: /\n"),
+        home=Resource(headers=[("Content-Type", "text/html")], fault=gzip_bomb(prefix=HOME.encode())),
+        extra={"/.well-known/tdmrep.json": Resource(fault=deflate_bomb()), "/ai.txt": Resource(fault=brotli_bomb())},
+    ),
+    _site(
+        "robots-bomb.test",
+        Resource(headers=[("Content-Type", "text/plain")], fault=gzip_bomb(prefix=GPTBOT_BLOCK.encode(), fill=b"#")),
+    ),
 ]
 INPUT = [f"https://{site.host}/" for site in SITES if site.host != "tls-fallback.test"] + [
-    "tls-fallback.test", "not a url", "http://", "ftp://files.test/"]
+    "tls-fallback.test",
+    "not a url",
+    "http://",
+    "ftp://files.test/",
+]
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +192,10 @@ def test_html_cap_and_bombs_are_refused_not_read(run):
     assert run.records["html-cap.test"]["home"]["status"] == "too_large"
     bombs = run.records["bombs.test"]
     assert (bombs["home"]["status"], bombs["tdmrep"]["status"], bombs["aitxt"]["status"]) == (
-        "too_large", "too_large", "too_large")
+        "too_large",
+        "too_large",
+        "too_large",
+    )
     assert run.domains["bombs.test"]["noai"] == ""  # the page was not read: unknown, not false
 
 
@@ -185,15 +205,22 @@ def test_robots_gzip_bomb_is_refused(run):
     assert run.domains["robots-bomb.test"]["reserves_ai_training"] == "unknown"
 
 
-@pytest.mark.parametrize(("line", "reason"), [
-    ("not a url", "not a URL or domain (contains spaces)"),
-    ("http://", "no host name"),
-    ("ftp://files.test/", "unsupported scheme 'ftp' (only http and https)"),
-])
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("not a url", "not a URL or domain (contains spaces)"),
+        ("http://", "no host name"),
+        ("ftp://files.test/", "unsupported scheme 'ftp' (only http and https)"),
+    ],
+)
 def test_invalid_input_line(run, line, reason):
     row = run.domains[line]
     assert (row["status"], row["error"], row["domain"], row["reserves_ai_training"]) == (
-        "invalid_input", reason, "", "unknown")
+        "invalid_input",
+        reason,
+        "",
+        "unknown",
+    )
 
 
 def test_one_row_per_input(run):

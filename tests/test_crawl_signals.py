@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -35,49 +36,110 @@ SITES = [
     _site("content-usage-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /private/ train-ai=n\n"),
     _site("disallow-ai-training.test", robots="User-agent: *\nDisallowAITraining: /\n"),
     # RFC 9110 5.3: repeated fields are one list; the signal sits in the second of each
-    _site("repeated-headers.test", headers=[
-        ("X-Robots-Tag", "noindex"), ("X-Robots-Tag", "noimageai"),
-        ("Content-Usage", "search=y"), ("Content-Usage", "train-ai=n"),
-        ("Link", '<https://repeated-headers.test/a>; rel="next"'),
-        ("Link", '<https://repeated-headers.test/license.xml>; rel="license"; type="application/rsl+xml"'),
-    ]),
+    _site(
+        "repeated-headers.test",
+        headers=[
+            ("X-Robots-Tag", "noindex"),
+            ("X-Robots-Tag", "noimageai"),
+            ("Content-Usage", "search=y"),
+            ("Content-Usage", "train-ai=n"),
+            ("Link", '<https://repeated-headers.test/a>; rel="next"'),
+            ("Link", '<https://repeated-headers.test/license.xml>; rel="license"; type="application/rsl+xml"'),
+        ],
+    ),
     # issue 17's new signals
-    _site("rsl-file.test", robots="License: /license.xml\nUser-agent: *\nAllow: /\n", extra={
-        "/license.xml": Resource(200, b'<rsl xmlns="https://rslstandard.org/rsl"><content url="/news/"><license>'
-                                 b'<prohibits type="usage">ai-train</prohibits></license></content></rsl>',
-                                 [("Content-Type", "application/rsl+xml")])}),
-    _site("rsl-unreadable.test", robots="License: /license.xml\nUser-agent: *\nAllow: /\n",
-          extra={"/license.xml": Resource.text("x", status=503)}),
-    _site("tdm-policy.test", headers=[("tdm-reservation", "1"), ("tdm-policy", "/policy.json")], extra={
-        "/policy.json": Resource.json({"@type": "Offer", "profile": "http://www.w3.org/ns/tdmrep", "permission": [
-            {"action": "tdm:mine", "duty": [{"action": "compensate"}]}]})}),
-    _site("trust-no.test", extra={"/trust.txt": Resource.text("belongto=https://journallist.net/\ndatatrainingallowed=no\n")}),
-    _site("llms-barred.test", robots="User-agent: GPTBot\nDisallow: /members/\n\nUser-agent: *\nAllow: /\n",
-          extra={"/llms.txt": Resource.text("# Site\n\n- [Members](/members/list.md)\n- [Docs](/docs.md)\n")}),
+    _site(
+        "rsl-file.test",
+        robots="License: /license.xml\nUser-agent: *\nAllow: /\n",
+        extra={
+            "/license.xml": Resource(
+                200,
+                b'<rsl xmlns="https://rslstandard.org/rsl"><content url="/news/"><license>'
+                b'<prohibits type="usage">ai-train</prohibits></license></content></rsl>',
+                [("Content-Type", "application/rsl+xml")],
+            )
+        },
+    ),
+    _site(
+        "rsl-unreadable.test",
+        robots="License: /license.xml\nUser-agent: *\nAllow: /\n",
+        extra={"/license.xml": Resource.text("x", status=503)},
+    ),
+    _site(
+        "tdm-policy.test",
+        headers=[("tdm-reservation", "1"), ("tdm-policy", "/policy.json")],
+        extra={
+            "/policy.json": Resource.json(
+                {
+                    "@type": "Offer",
+                    "profile": "http://www.w3.org/ns/tdmrep",
+                    "permission": [{"action": "tdm:mine", "duty": [{"action": "compensate"}]}],
+                }
+            )
+        },
+    ),
+    _site(
+        "trust-no.test",
+        extra={"/trust.txt": Resource.text("belongto=https://journallist.net/\ndatatrainingallowed=no\n")},
+    ),
+    _site(
+        "llms-barred.test",
+        robots="User-agent: GPTBot\nDisallow: /members/\n\nUser-agent: *\nAllow: /\n",
+        extra={"/llms.txt": Resource.text("# Site\n\n- [Members](/members/list.md)\n- [Docs](/docs.md)\n")},
+    ),
     _site("bing.test", headers=[("X-Robots-Tag", "noarchive")], head='<meta name="bingbot" content="nocache">'),
     _site("content-usage-every-path.test", robots="User-agent: *\nAllow: /\nContent-Usage: /* train-ai=n\n"),
     _site("disallow-ai-training-path.test", robots="User-agent: Foo\nDisallowAITraining: /news/\n"),
-    _site("aitxt-file-types.test", extra={"/ai.txt": Resource.text("User-Agent: *\nDisallow: *.jpg\nDisallow: *.png\n")}),
-    _site("tdmrep-shadowed.test", extra={"/.well-known/tdmrep.json": Resource.json(
-        '[{"location": "/", "tdm-reservation": 0}, {"location": "/images/*", "tdm-reservation": 1}]')}),
-    _site("tdmrep-half-shadowed.test", extra={"/.well-known/tdmrep.json": Resource.json(
-        '[{"location": "/*.png$", "tdm-reservation": 0}, {"location": "/*.png", "tdm-reservation": 1}]')}),
-    Site("truncated-bom.test", {
-        "/robots.txt": Resource.text(b"\xef\xbbUser-agent: GPTBot\nDisallow: /\n"),
-        "/": Resource.html(PLAIN),
-    }),
-    _site("home-too-large.test", extra={"/": Resource.html("<html><head>" + "x" * (5 * 1024 * 1024) + "</head></html>")}),
+    _site(
+        "aitxt-file-types.test", extra={"/ai.txt": Resource.text("User-Agent: *\nDisallow: *.jpg\nDisallow: *.png\n")}
+    ),
+    _site(
+        "tdmrep-shadowed.test",
+        extra={
+            "/.well-known/tdmrep.json": Resource.json(
+                '[{"location": "/", "tdm-reservation": 0}, {"location": "/images/*", "tdm-reservation": 1}]'
+            )
+        },
+    ),
+    _site(
+        "tdmrep-half-shadowed.test",
+        extra={
+            "/.well-known/tdmrep.json": Resource.json(
+                '[{"location": "/*.png$", "tdm-reservation": 0}, {"location": "/*.png", "tdm-reservation": 1}]'
+            )
+        },
+    ),
+    Site(
+        "truncated-bom.test",
+        {
+            "/robots.txt": Resource.text(b"\xef\xbbUser-agent: GPTBot\nDisallow: /\n"),
+            "/": Resource.html(PLAIN),
+        },
+    ),
+    _site(
+        "home-too-large.test", extra={"/": Resource.html("<html><head>" + "x" * (5 * 1024 * 1024) + "</head></html>")}
+    ),
     _site("rsl.test", robots="License: https://rsl.test/license.xml\nUser-agent: *\nAllow: /\n"),
-    _site("tdm-meta-overrides.test", head='<meta name="tdm-reservation" content="0">',
-          extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": 1}]')}),
-    _site("tdmrep-object.test",
-          extra={"/.well-known/tdmrep.json": Resource.json('{"location": "/", "tdm-reservation": 1}')}),
-    _site("tdmrep-true.test",
-          extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": true}]')}),
+    _site(
+        "tdm-meta-overrides.test",
+        head='<meta name="tdm-reservation" content="0">',
+        extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": 1}]')},
+    ),
+    _site(
+        "tdmrep-object.test",
+        extra={"/.well-known/tdmrep.json": Resource.json('{"location": "/", "tdm-reservation": 1}')},
+    ),
+    _site(
+        "tdmrep-true.test",
+        extra={"/.well-known/tdmrep.json": Resource.json('[{"location": "/", "tdm-reservation": true}]')},
+    ),
     _site("tdmrep-spa.test", extra={"/.well-known/tdmrep.json": Resource.html("<!doctype html><p>app</p>")}),
     _site("aitxt-markdown.test", extra={"/ai.txt": Resource.text("# About this site\n\nWe love AI.\n")}),
-    _site("formulas.test", robots="User-agent: *\nContent-Signal: +cmd|' /C calc'!A0, ai-train=no\nAllow: /\n",
-          headers=[("tdm-reservation", "1"), ("tdm-policy", '=HYPERLINK("http://evil.test","x")')]),
+    _site(
+        "formulas.test",
+        robots="User-agent: *\nContent-Signal: +cmd|' /C calc'!A0, ai-train=no\nAllow: /\n",
+        headers=[("tdm-reservation", "1"), ("tdm-policy", '=HYPERLINK("http://evil.test","x")')],
+    ),
     _site("us-blocked.test", robots="User-agent: optout-audit\nDisallow: /\n\nUser-agent: *\nAllow: /\n"),
     _site("crawl-delay.test", robots="User-agent: *\nCrawl-delay: 2\nAllow: /\n"),
     _site("crawl-delay-nan.test", robots="User-agent: *\nCrawl-delay: nan\nCrawl-delay: -3\nCrawl-delay: soon\n"),
@@ -93,8 +155,15 @@ def run(tmp_path_factory):
     return result
 
 
-COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "tdm_reservation", "tdm_source",
-           "content_usage")
+COLUMNS = (
+    "reserves_ai_training",
+    "reservation_signals",
+    "noai",
+    "noimageai",
+    "tdm_reservation",
+    "tdm_source",
+    "content_usage",
+)
 
 
 @pytest.mark.parametrize(
@@ -106,11 +175,15 @@ COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "
         ("googlebot-meta.test", ("yes", "noimageai", "false", "true", "", "", "")),
         ("standalone-meta.test", ("yes", "noai", "true", "false", "", "", "")),
         ("description-meta.test", ("no", "", "false", "false", "", "", "")),
-        ("content-usage-header.test", ("yes", "content_usage_train_ai_n", "false", "false", "", "",
-                                       "train-ai=n, search=y")),
+        (
+            "content-usage-header.test",
+            ("yes", "content_usage_train_ai_n", "false", "false", "", "", "train-ai=n, search=y"),
+        ),
         ("content-usage-invalid.test", ("no", "", "false", "false", "", "", "Train-AI=n")),
-        ("repeated-headers.test", ("yes", "content_usage_train_ai_n;noimageai", "false", "true", "", "",
-                                   "search=y, train-ai=n")),
+        (
+            "repeated-headers.test",
+            ("yes", "content_usage_train_ai_n;noimageai", "false", "true", "", "", "search=y, train-ai=n"),
+        ),
         ("rsl-file.test", ("partial", "rsl_prohibits_ai_train_partial", "false", "false", "", "", "")),
         ("rsl-unreadable.test", ("unknown", "", "false", "false", "", "", "")),
         ("tdm-policy.test", ("yes", "tdm_reservation", "false", "false", "1", "header", "")),
@@ -118,10 +191,14 @@ COLUMNS = ("reserves_ai_training", "reservation_signals", "noai", "noimageai", "
         ("llms-barred.test", ("partial", "robots_training_agent_partial", "false", "false", "", "", "")),
         ("bing.test", ("no", "", "false", "false", "", "", "")),
         # issue 17 class 4: a path-scoped reservation is one for part of the site
-        ("content-usage-path.test", ("partial", "content_usage_train_ai_n_partial", "false", "false", "", "",
-                                     "/private/ train-ai=n")),
-        ("content-usage-every-path.test", ("yes", "content_usage_train_ai_n", "false", "false", "", "",
-                                           "/* train-ai=n")),
+        (
+            "content-usage-path.test",
+            ("partial", "content_usage_train_ai_n_partial", "false", "false", "", "", "/private/ train-ai=n"),
+        ),
+        (
+            "content-usage-every-path.test",
+            ("yes", "content_usage_train_ai_n", "false", "false", "", "", "/* train-ai=n"),
+        ),
         ("disallow-ai-training-path.test", ("partial", "disallow_ai_training_partial", "false", "false", "", "", "")),
         ("aitxt-file-types.test", ("partial", "ai_txt_partial", "false", "false", "", "", "")),
         # issue 17 class 1: a reserving rule shadowed by an earlier rule reserves nothing
@@ -171,7 +248,13 @@ def test_new_documents_reach_the_record(run):
     assert run.records["trust-no.test"]["trusttxt"]["status"] == "ok"
     # nothing points to a licence or a policy here: neither is asked for
     assert [r["path"] for r in _requests(run, "trust-no.test")] == [
-        "/robots.txt", "/", "/.well-known/tdmrep.json", "/ai.txt", "/llms.txt", "/trust.txt"]
+        "/robots.txt",
+        "/",
+        "/.well-known/tdmrep.json",
+        "/ai.txt",
+        "/llms.txt",
+        "/trust.txt",
+    ]
 
 
 def test_invalid_tdmrep_file_is_reported_invalid(run):
@@ -187,7 +270,7 @@ def test_applebot_does_not_cover_applebot_extended(run):
 
 def test_formula_cells_are_neutralised(run):
     row = run.domains["formulas.test"]
-    assert row["tdm_policy"] == "'=HYPERLINK(\"http://evil.test\",\"x\")"
+    assert row["tdm_policy"] == '\'=HYPERLINK("http://evil.test","x")'
     assert row["content_signal"].startswith("'+cmd")
     assert row["reserves_ai_training"] == "yes"
     # the raw record keeps the value as the site sent it
@@ -229,7 +312,7 @@ def test_only_a_sites_last_request_closes_its_connection(run):
 def test_crawl_delay_is_honoured(run):
     times = sorted(r["t"] for r in _requests(run, "crawl-delay.test"))
     assert len(times) == 6
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 1.8, gaps
     assert json.loads(json.dumps(run.records["crawl-delay.test"]["crawl_delay"])) == 2.0
 
@@ -244,15 +327,27 @@ def test_a_crawl_delay_that_is_no_number_of_seconds_is_none(run):
 
 REDIRECT_SITES = [
     # 2a: robots.txt redirects to a host that does not resolve: the origin answered
-    Site("redirect-fail.test", {"/robots.txt": Resource.redirect("https://gone.test/robots.txt"),
-                                "/": Resource.html(PLAIN)}),
+    Site(
+        "redirect-fail.test",
+        {"/robots.txt": Resource.redirect("https://gone.test/robots.txt"), "/": Resource.html(PLAIN)},
+    ),
     # 2b: the home page redirects into a path robots.txt bars us from: not followed
-    _site("home-barred.test", robots="User-agent: optout-audit\nDisallow: /members/\n",
-          extra={"/": Resource.redirect("/members/welcome", 302),
-                 "/members/welcome": Resource.html('<head><meta name="robots" content="noai"></head>')}),
+    _site(
+        "home-barred.test",
+        robots="User-agent: optout-audit\nDisallow: /members/\n",
+        extra={
+            "/": Resource.redirect("/members/welcome", 302),
+            "/members/welcome": Resource.html('<head><meta name="robots" content="noai"></head>'),
+        },
+    ),
     # ... and to an allowed path: followed, its signals read
-    _site("home-allowed.test", extra={"/": Resource.redirect("/en/", 301),
-                                      "/en/": Resource.html('<head><meta name="robots" content="noai"></head>')}),
+    _site(
+        "home-allowed.test",
+        extra={
+            "/": Resource.redirect("/en/", 301),
+            "/en/": Resource.html('<head><meta name="robots" content="noai"></head>'),
+        },
+    ),
     # ... more than 5 hops: given up
     _site("home-loop.test", extra={"/": Resource.redirect("/a", 302), "/a": Resource.redirect("/", 302)}),
 ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from crawling import crawl
+
 from optout_audit.webfarm import running_farm
 from optout_audit.webfarm.demo import demo_expectations, demo_input_lines
 
@@ -27,8 +27,20 @@ def _csv(value):
 @pytest.mark.parametrize("host", sorted(EXPECTED))
 def test_demo_site_reads_as_expected(demo_run, host):
     expect, row, record = EXPECTED[host], demo_run.domains[host], demo_run.records[host]
-    for column in ("status", "robots_status", "reserves_ai_training", "blocks_all_crawlers", "noai", "noimageai",
-                   "tdm_reservation", "tdm_source", "tdm_policy", "content_signal", "content_usage", "fault"):
+    for column in (
+        "status",
+        "robots_status",
+        "reserves_ai_training",
+        "blocks_all_crawlers",
+        "noai",
+        "noimageai",
+        "tdm_reservation",
+        "tdm_source",
+        "tdm_policy",
+        "content_signal",
+        "content_usage",
+        "fault",
+    ):
         if column in expect:
             assert row[column] == _csv(expect[column]), (host, column, row)
     agents = demo_run.agent_rows(host)

@@ -12,11 +12,62 @@ import pytest
 from optout_audit.detect.aitxt import parse_aitxt
 
 # The file types of Spawning's generator, in its order (e.g. hacdias/hacdias.com:static/ai.txt).
-SPAWNING_TYPES = (
-    "txt pdf doc docx odt rtf tex wks wpd wps html bmp gif ico jpeg jpg png svg tif tiff webp aac aiff amr "
-    "flac m4a mp3 oga opus wav wma mp4 webm ogg avi mov wmv flv mkv py js java c cpp cs h css php swift go "
-    "rb pl sh sql"
-).split()
+SPAWNING_TYPES = [
+    "txt",
+    "pdf",
+    "doc",
+    "docx",
+    "odt",
+    "rtf",
+    "tex",
+    "wks",
+    "wpd",
+    "wps",
+    "html",
+    "bmp",
+    "gif",
+    "ico",
+    "jpeg",
+    "jpg",
+    "png",
+    "svg",
+    "tif",
+    "tiff",
+    "webp",
+    "aac",
+    "aiff",
+    "amr",
+    "flac",
+    "m4a",
+    "mp3",
+    "oga",
+    "opus",
+    "wav",
+    "wma",
+    "mp4",
+    "webm",
+    "ogg",
+    "avi",
+    "mov",
+    "wmv",
+    "flv",
+    "mkv",
+    "py",
+    "js",
+    "java",
+    "c",
+    "cpp",
+    "cs",
+    "h",
+    "css",
+    "php",
+    "swift",
+    "go",
+    "rb",
+    "pl",
+    "sh",
+    "sql",
+]
 
 # hacdias/hacdias.com:static/ai.txt@7d86da4c0ffc07a7ba63cf320859ff5950a3b475 (903 bytes);
 # GeopJr/geopjr.dev:static/ai.txt@9c6b30b7 is the same plus a blank line.
@@ -71,7 +122,16 @@ def test_inlined_spawning_file_has_the_size_of_the_original() -> None:
         (AVELINO, False, False, False, 0),
         (NINO_CHAVEZ, False, False, False, 0),
     ],
-    ids=["hacdias", "arne.me", "taricorp", "file-types-only", "lunnova-allow-all", "chemaclass", "avelino-md", "nino-chavez"],
+    ids=[
+        "hacdias",
+        "arne.me",
+        "taricorp",
+        "file-types-only",
+        "lunnova-allow-all",
+        "chemaclass",
+        "avelino-md",
+        "nino-chavez",
+    ],
 )
 def test_real_ai_txt(body: bytes, robots_style: bool, disallows_all: bool, partial: bool, disallowed: int) -> None:
     ai = parse_aitxt(body)

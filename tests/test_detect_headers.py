@@ -77,7 +77,10 @@ def test_itcop_cloudflare_pages_headers() -> None:
         # Google's documented bot-scoped forms
         (["googlebot: noindex, nofollow"], {"googlebot": {"noindex", "nofollow"}}),
         (["noarchive, otherbot: noindex"], {"*": {"noarchive"}, "otherbot": {"noindex"}}),
-        (["googlebot: nofollow", "otherbot: noindex, nofollow"], {"googlebot": {"nofollow"}, "otherbot": {"noindex", "nofollow"}}),
+        (
+            ["googlebot: nofollow", "otherbot: noindex, nofollow"],
+            {"googlebot": {"nofollow"}, "otherbot": {"noindex", "nofollow"}},
+        ),
         (["GPTBot: noai"], {"gptbot": {"noai"}}),
         (["gptbot:noai,ccbot:noimageai"], {"gptbot": {"noai"}, "ccbot": {"noimageai"}}),
         # each header value starts unscoped again
@@ -122,7 +125,9 @@ def test_noai_from_headers(headers: list[tuple[str, str]], noai: bool, noimageai
 
 
 def test_tdm_headers_first_value_counts_stripped() -> None:
-    signals = parse_headers([("TDM-Reservation", " 1 "), ("tdm-reservation", "0"), ("TDM-Policy", " https://p/x.json ")])
+    signals = parse_headers(
+        [("TDM-Reservation", " 1 "), ("tdm-reservation", "0"), ("TDM-Policy", " https://p/x.json ")]
+    )
     assert (signals.tdm_reservation, signals.tdm_policy) == ("1", "https://p/x.json")
 
 
@@ -155,7 +160,10 @@ def test_content_signal_header() -> None:
     ("links", "expected"),
     [
         # rslstandard.org/guide/http
-        (['<https://example.com/license.xml>; rel="license"; type="application/rsl+xml"'], ["https://example.com/license.xml"]),
+        (
+            ['<https://example.com/license.xml>; rel="license"; type="application/rsl+xml"'],
+            ["https://example.com/license.xml"],
+        ),
         (["<https://e.com/l.xml>; rel=license"], ["https://e.com/l.xml"]),
         (['<https://e.com/l.xml>; REL="License Alternate"'], ["https://e.com/l.xml"]),
         (['<https://e.com/a>; rel="next", <https://e.com/l,1.xml>; rel="license"'], ["https://e.com/l,1.xml"]),

@@ -90,7 +90,11 @@ def test_noai_meta(head: str, noai: bool, noimageai: bool, sources: list[str]) -
 
 
 def test_meta_list_keeps_every_named_meta_with_raw_content() -> None:
-    signals = read_head(page('<meta charset="utf-8"><meta name="Description" content="  A Site "><meta name="tdm-reservation" content="1">'))
+    signals = read_head(
+        page(
+            '<meta charset="utf-8"><meta name="Description" content="  A Site "><meta name="tdm-reservation" content="1">'
+        )
+    )
     assert signals.meta == [
         {"name": "description", "content": "  A Site "},
         {"name": "tdm-reservation", "content": "1"},
@@ -284,7 +288,7 @@ def test_rsl_links_and_inline_rsl_script():
         '<link rel="license" type="application/rsl+xml" href="https://example.com/license.xml">'
         '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
         '<script type="application/rsl+xml"><rsl xmlns="https://rslstandard.org/rsl"><content url="/">'
-        "<license><prohibits type=\"usage\">ai-train</prohibits></license></content></rsl></script>"
+        '<license><prohibits type="usage">ai-train</prohibits></license></content></rsl></script>'
     )
     signals = read_head(page(head))
     assert signals.rsl_links == ["https://example.com/license.xml"]

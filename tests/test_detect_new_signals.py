@@ -62,7 +62,7 @@ def test_rsl_free_permission_reserves_nothing():
         ('<permits type="usage">search</permits><payment type="purchase"/>', ""),
         ('<permits type="usage">ai-train</permits><payment type="subscription"/>', "licence_required"),
         ('<permits type="usage">ai-train</permits><payment type="attribution"/>', "permitted"),
-        ("<payment type=\"training\"><amount currency=\"EUR\">5</amount></payment>", "licence_required"),
+        ('<payment type="training"><amount currency="EUR">5</amount></payment>', "licence_required"),
     ],
 )
 def test_rsl_training_reading(licence, training):

@@ -88,8 +88,17 @@ def test_uncovered_path_against_union_of_earlier_patterns(earlier, pattern):
 
 @pytest.mark.parametrize(
     ("pattern", "expected"),
-    [(b"/", True), (b"/*", True), (b"*", True), (b"/*$", True), (b"**", True), (b"/$", False), (b"/a", False),
-     (b"*.png", False), (b"/*/", False)],
+    [
+        (b"/", True),
+        (b"/*", True),
+        (b"*", True),
+        (b"/*$", True),
+        (b"**", True),
+        (b"/$", False),
+        (b"/a", False),
+        (b"*.png", False),
+        (b"/*/", False),
+    ],
 )
 def test_covers_every_path(pattern, expected):
     assert covers_every_path(pattern) is expected

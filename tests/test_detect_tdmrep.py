@@ -83,7 +83,9 @@ def test_janpetrlik_bare_object_is_invalid() -> None:
         ("https://provider.com/directory-a/x", 1, 0, None),  # a URL is reduced to its path
     ],
 )
-def test_w3c_example_2_three_locations(path: str, reservation: int | None, rule_index: int | None, policy: str | None) -> None:
+def test_w3c_example_2_three_locations(
+    path: str, reservation: int | None, rule_index: int | None, policy: str | None
+) -> None:
     file = load("w3c-example-2-three-locations.tdmrep.json")
     result = effective_tdm(file, None, None, None, None, path)
     assert (result.reservation, result.rule_index, result.policy) == (reservation, rule_index, policy)
@@ -289,7 +291,11 @@ def test_invalid_file_with_valid_meta() -> None:
 def test_w3c_meta_and_header_examples_read_together() -> None:
     # Values as detect.headers / detect.html return them for the W3C examples.
     result = effective_tdm(None, "1", None, "1", "https://provider.com/policies/policy.json")
-    assert (result.reservation, result.source, result.policy) == (1, "meta", "https://provider.com/policies/policy.json")
+    assert (result.reservation, result.source, result.policy) == (
+        1,
+        "meta",
+        "https://provider.com/policies/policy.json",
+    )
 
 
 def test_reserves_somewhere() -> None:

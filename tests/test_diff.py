@@ -51,8 +51,7 @@ AFTER = [
     _site("gains-gptbot.test", BLOCK_GPTBOT),
     _site("drops-tdm.test", ALLOW_ALL),
     _site("goes-down.test", BLOCK_GPTBOT, network="refused"),
-    Site("flaky.test", {"/robots.txt": Resource.text("down for maintenance", status=503),
-                        "/": Resource.html(HOME)}),  # fmt: skip
+    Site("flaky.test", {"/robots.txt": Resource.text("down for maintenance", status=503), "/": Resource.html(HOME)}),
     _site("opens-up.test", ALLOW_ALL),
     _site("steady.test", "User-agent: CCBot\nDisallow: /\n"),
     _site("added.test", BLOCK_GPTBOT),
@@ -202,7 +201,10 @@ def test_usage_mistakes_are_one_line_and_exit_2(tmp_path, args, message):
 def test_a_folder_without_audit_is_not_a_run(tmp_path):
     (tmp_path / "empty").mkdir()
     completed = optout_audit("diff", "empty", "empty", cwd=tmp_path)
-    assert (completed.returncode, completed.stderr) == (2, "optout-audit: error: empty is not a run folder: it has no audit.jsonl\n")
+    assert (completed.returncode, completed.stderr) == (
+        2,
+        "optout-audit: error: empty is not a run folder: it has no audit.jsonl\n",
+    )
 
 
 # -- without crawling: chunking and CSV safety --------------------------------------------------
@@ -243,7 +245,7 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     completed = optout_audit("diff", str(old), str(new))
     assert completed.returncode == 0, completed.stderr
     assert _rows(new / "changes.csv")[1:] == [
-        ["x.test", "domain", "tdm_policy", "changed", "https://x.test/policy", "'=HYPERLINK(\"https://evil.test\")"],
+        ["x.test", "domain", "tdm_policy", "changed", "https://x.test/policy", '\'=HYPERLINK("https://evil.test")'],
     ]
 
 

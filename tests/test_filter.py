@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 
 import pytest
-
 from crawling import crawl, optout_audit
+
 from optout_audit.archive import open_run
 from optout_audit.webfarm import Resource, Site, running_farm
 
@@ -25,8 +25,14 @@ def _site(host, robots="User-agent: *\nAllow: /\n", home_headers=(), **extra):
 
 SITES = [
     _site("paths.test", ROBOTS_PATHS),
-    _site("tdm.test", **{"/.well-known/tdmrep.json": Resource.json(
-        [{"location": "/reserved/", "tdm-reservation": 1}, {"location": "/", "tdm-reservation": 0}])}),
+    _site(
+        "tdm.test",
+        **{
+            "/.well-known/tdmrep.json": Resource.json(
+                [{"location": "/reserved/", "tdm-reservation": 1}, {"location": "/", "tdm-reservation": 0}]
+            )
+        },
+    ),
     _site("aitxt.test", **{"/ai.txt": Resource.text("User-agent: *\nDisallow: /images/\n")}),
     _site("noai.test", home_headers=[("X-Robots-Tag", "noai")]),
     _site("signal.test", "User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"),
@@ -38,36 +44,41 @@ SITES = [
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     with running_farm(SITES) as farm:
-        return crawl(farm, [f"https://{site.host}/" for site in SITES], tmp_path_factory.mktemp("filter") / "run").run_dir
+        return crawl(
+            farm, [f"https://{site.host}/" for site in SITES], tmp_path_factory.mktemp("filter") / "run"
+        ).run_dir
 
 
-@pytest.mark.parametrize(("url", "agent", "allowed", "signal", "rule"), [
-    # robots.txt path rules, per agent (longest match, Allow wins a tie; $ anchors)
-    ("https://paths.test/private/x", "GPTBot", "false", "robots.txt", "Disallow: /private/ (line 2) "),
-    ("https://paths.test/private/open", "GPTBot", "unknown", "page", ""),
-    ("https://paths.test/private/x", "OAI-SearchBot", "true", "robots.txt", ""),  # search: robots.txt alone
-    # robots.txt Content-Usage path rules (longest path decides)
-    ("https://paths.test/nodata/a", "CCBot", "false", "content-usage", "Content-Usage: /nodata/ train-ai=n"),
-    ("https://paths.test/nodata/ok/a", "CCBot", "unknown", "page", ""),
-    ("https://paths.test/nodata/a", "OAI-SearchBot", "true", "robots.txt", ""),
-    # tdmrep.json: the first matching entry
-    ("https://tdm.test/reserved/page", "GPTBot", "false", "tdmrep.json", 'entry 0: location "/reserved/"'),
-    ("https://tdm.test/", "GPTBot", "true", "robots.txt", ""),  # the home page: its own signals were read
-    ("https://tdm.test/other", "GPTBot", "unknown", "page", ""),
-    # ai.txt path rules
-    ("https://aitxt.test/images/a.png", "GPTBot", "false", "ai.txt", "Disallow: /images/"),
-    ("https://aitxt.test/", "GPTBot", "true", "robots.txt", ""),
-    # site-wide: the home page's X-Robots-Tag, robots.txt's Content-Signal
-    ("https://noai.test/any/page", "GPTBot", "false", "site-wide", "noai"),
-    ("https://signal.test/any", "GPTBot", "false", "content-signal", "ai-train=no"),
-    ("https://signal.test/any", "OAI-SearchBot", "true", "robots.txt", ""),
-    # what could not be read is unknown, never allowed
-    ("https://broken.test/", "OAI-SearchBot", "unknown", "robots.txt", "server_error"),
-    ("https://elsewhere.test/", "GPTBot", "unknown", "run", "not audited"),
-    ("mailto:x@plain.test", "GPTBot", "unknown", "input", ""),
-    ("https://plain.test/", "GPTBot", "true", "robots.txt", ""),
-    ("https://plain.test/article", "MyOwnBot", "unknown", "page", ""),  # an agent we do not know: as for training
-])
+@pytest.mark.parametrize(
+    ("url", "agent", "allowed", "signal", "rule"),
+    [
+        # robots.txt path rules, per agent (longest match, Allow wins a tie; $ anchors)
+        ("https://paths.test/private/x", "GPTBot", "false", "robots.txt", "Disallow: /private/ (line 2) "),
+        ("https://paths.test/private/open", "GPTBot", "unknown", "page", ""),
+        ("https://paths.test/private/x", "OAI-SearchBot", "true", "robots.txt", ""),  # search: robots.txt alone
+        # robots.txt Content-Usage path rules (longest path decides)
+        ("https://paths.test/nodata/a", "CCBot", "false", "content-usage", "Content-Usage: /nodata/ train-ai=n"),
+        ("https://paths.test/nodata/ok/a", "CCBot", "unknown", "page", ""),
+        ("https://paths.test/nodata/a", "OAI-SearchBot", "true", "robots.txt", ""),
+        # tdmrep.json: the first matching entry
+        ("https://tdm.test/reserved/page", "GPTBot", "false", "tdmrep.json", 'entry 0: location "/reserved/"'),
+        ("https://tdm.test/", "GPTBot", "true", "robots.txt", ""),  # the home page: its own signals were read
+        ("https://tdm.test/other", "GPTBot", "unknown", "page", ""),
+        # ai.txt path rules
+        ("https://aitxt.test/images/a.png", "GPTBot", "false", "ai.txt", "Disallow: /images/"),
+        ("https://aitxt.test/", "GPTBot", "true", "robots.txt", ""),
+        # site-wide: the home page's X-Robots-Tag, robots.txt's Content-Signal
+        ("https://noai.test/any/page", "GPTBot", "false", "site-wide", "noai"),
+        ("https://signal.test/any", "GPTBot", "false", "content-signal", "ai-train=no"),
+        ("https://signal.test/any", "OAI-SearchBot", "true", "robots.txt", ""),
+        # what could not be read is unknown, never allowed
+        ("https://broken.test/", "OAI-SearchBot", "unknown", "robots.txt", "server_error"),
+        ("https://elsewhere.test/", "GPTBot", "unknown", "run", "not audited"),
+        ("mailto:x@plain.test", "GPTBot", "unknown", "input", ""),
+        ("https://plain.test/", "GPTBot", "true", "robots.txt", ""),
+        ("https://plain.test/article", "MyOwnBot", "unknown", "page", ""),  # an agent we do not know: as for training
+    ],
+)
 def test_allowed_follows_the_archived_rules(run_dir, url, agent, allowed, signal, rule):
     run = open_run(run_dir)
     answer = run.allowed(url, agent)
@@ -79,8 +90,12 @@ def test_allowed_follows_the_archived_rules(run_dir, url, agent, allowed, signal
 def test_every_false_names_the_record_it_was_read_from(run_dir):
     run = open_run(run_dir)
     rows = {row["record_id"]: row for row in csv.DictReader((run_dir / "evidence.csv").open(newline=""))}
-    for url, document in (("https://paths.test/private/x", "robots"), ("https://tdm.test/reserved/a", "tdmrep"),
-                          ("https://aitxt.test/images/a", "aitxt"), ("https://noai.test/x", "home")):
+    for url, document in (
+        ("https://paths.test/private/x", "robots"),
+        ("https://tdm.test/reserved/a", "tdmrep"),
+        ("https://aitxt.test/images/a", "aitxt"),
+        ("https://noai.test/x", "home"),
+    ):
         answer = run.allowed(url, "GPTBot")
         row = rows[answer.record_id]
         assert (answer.allowed, row["domain"], row["document"]) == ("false", url.split("/")[2], document)
@@ -103,8 +118,10 @@ def test_the_filter_command_writes_permissions_csv(run_dir, tmp_path):
     rows = list(csv.DictReader(out.open(newline="")))
     assert list(rows[0]) == ["url", "agent", "allowed", "signal", "rule", "record_id"]
     assert [(r["url"], r["agent"], r["allowed"]) for r in rows] == [
-        ("https://paths.test/private/x", "GPTBot", "false"), ("https://plain.test/", "GPTBot", "true"),
-        ("https://plain.test/a", "GPTBot", "unknown")]
+        ("https://paths.test/private/x", "GPTBot", "false"),
+        ("https://plain.test/", "GPTBot", "true"),
+        ("https://plain.test/a", "GPTBot", "unknown"),
+    ]
     assert "1 allowed, 1 not allowed, 1 unknown" in completed.stdout
 
 

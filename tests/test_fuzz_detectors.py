@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -192,7 +191,11 @@ def test_aitxt(body: bytes) -> None:
 # -- TDMRep ----------------------------------------------------------------------------------
 
 json_scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=True) | st.text(max_size=8)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
 rule_objects = st.fixed_dictionaries(
     {},
     optional={
@@ -317,7 +320,11 @@ def test_x_robots_directives(values: list[str]) -> None:
 
 
 SF_TEXT = st.text(alphabet='train-ai=searchyn, ;?*()"\\:01.%@\tAIT', max_size=40)
-USAGE_VALUES = SF_TEXT | st.text(max_size=40) | st.sampled_from(["train-ai=n", "Train-AI=n", "ai-train=no", "train-ai=y, train-ai"])
+USAGE_VALUES = (
+    SF_TEXT
+    | st.text(max_size=40)
+    | st.sampled_from(["train-ai=n", "Train-AI=n", "ai-train=no", "train-ai=y, train-ai"])
+)
 
 
 @settings(FUZZ, max_examples=500)
@@ -334,7 +341,11 @@ def test_content_usage(value: str) -> None:
 
 
 @settings(FUZZ, max_examples=300)
-@given(st.sampled_from(["", "/", "/ai-ok/ ", "  /x\t"]).flatmap(lambda prefix: USAGE_VALUES.map(lambda value: prefix + value)))
+@given(
+    st.sampled_from(["", "/", "/ai-ok/ ", "  /x\t"]).flatmap(
+        lambda prefix: USAGE_VALUES.map(lambda value: prefix + value)
+    )
+)
 def test_robots_content_usage(value: str) -> None:
     path, usage = parse_robots_content_usage(value)
     assert path is None or (path.startswith("/") and not any(c in path for c in " \t"))

@@ -58,7 +58,10 @@ def _read(tmp_path, content, name="list.txt"):
 def test_text_list_dedupes_by_host_keeping_first(tmp_path):
     entries = _read(tmp_path, "# sites\nexample.com\nhttps://EXAMPLE.com/other\n\nnot a url\nb.example\n")
     assert [(type(e).__name__, e.input, e.line) for e in entries] == [
-        ("Target", "example.com", 2), ("InvalidLine", "not a url", 5), ("Target", "b.example", 6)]
+        ("Target", "example.com", 2),
+        ("InvalidLine", "not a url", 5),
+        ("Target", "b.example", 6),
+    ]
 
 
 def test_tranco_list(tmp_path):

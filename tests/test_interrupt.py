@@ -18,8 +18,8 @@ import time
 from collections import Counter
 
 import pytest
-
 from crawling import BIN, optout_audit
+
 from optout_audit.webfarm import SyntheticWeb, running_farm
 
 SITES = 400
@@ -41,19 +41,39 @@ def _summary(run_dir) -> dict[str, str]:
         return {row["metric"]: row["value"] for row in csv.DictReader(handle)}
 
 
-@pytest.mark.parametrize(("sig", "code", "workers"), [
-    (signal.SIGINT, 130, "1"), (signal.SIGTERM, 143, "1"), (signal.SIGINT, 130, "2"), (signal.SIGTERM, 143, "2"),
-])
+@pytest.mark.parametrize(
+    ("sig", "code", "workers"),
+    [
+        (signal.SIGINT, 130, "1"),
+        (signal.SIGTERM, 143, "1"),
+        (signal.SIGINT, 130, "2"),
+        (signal.SIGTERM, 143, "2"),
+    ],
+)
 def test_a_signal_leaves_an_interrupted_run_that_resume_completes(tmp_path, sig, code, workers):
     web = SyntheticWeb(SITES, seed=9, mix={"robots_missing": 0.2, "noai_meta": 0.1})
     path = tmp_path / "sites.txt"
     path.write_text("\n".join(f"https://{host}/" for host in web.hosts()) + "\n", "utf-8")
     run_dir = tmp_path / "run"
     with running_farm(web, latency=(150, 250), log_requests=False) as farm:
-        args = [str(BIN / "optout-audit"), "crawl", str(path), "--out", str(run_dir), "--hosts-file",
-                str(farm.hosts_file), "--timeout", "5", "--concurrency", "16", "--workers", workers]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)
+        args = [
+            str(BIN / "optout-audit"),
+            "crawl",
+            str(path),
+            "--out",
+            str(run_dir),
+            "--hosts-file",
+            str(farm.hosts_file),
+            "--timeout",
+            "5",
+            "--concurrency",
+            "16",
+            "--workers",
+            workers,
+        ]
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
             _wait_for_records(run_dir, 30, process, time.monotonic() + 120)
             process.send_signal(sig)

@@ -95,7 +95,10 @@ def test_a_bug_in_a_detector_is_a_row():
     [
         (Fetch(status="missing", http_status=404), ("ok", "", "")),
         (Fetch(status="missing", fault="too_many_redirects"), ("ok", "", "")),
-        (Fetch(status="unreachable", fault="dns_error", error="no such host"), ("unreachable", "dns_error", "no such host")),
+        (
+            Fetch(status="unreachable", fault="dns_error", error="no such host"),
+            ("unreachable", "dns_error", "no such host"),
+        ),
         (Fetch(status="timeout", fault="timeout", error="t"), ("timeout", "timeout", "t")),
         (Fetch(status="error", fault="connection_dropped", error="d"), ("error", "connection_dropped", "d")),
     ],

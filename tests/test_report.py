@@ -83,7 +83,7 @@ def test_build_reports_writes_every_file_with_its_header(tmp_path: Path) -> None
 
 
 def test_missing_audit_jsonl_raises(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no audit.jsonl"):
+    with pytest.raises(FileNotFoundError, match=r"no audit\.jsonl"):
         build_reports(tmp_path)
 
 
@@ -117,7 +117,7 @@ def test_domains_csv_reads_back_with_tri_states(small_run: Path) -> None:
     domains = table(small_run / "domains.csv")
     assert list(domains["tdm_reservation"]) == ["0", "", "1", "", "", "", "", "", ""]
     assert list(domains["blocks_all_crawlers"]) == ["false", "false", "", "", "", "", "", "true", ""]
-    assert list(domains["tdm_policy"])[0] == '\'=HYPERLINK("http://evil.example","click")'
+    assert next(iter(domains["tdm_policy"])) == '\'=HYPERLINK("http://evil.example","click")'
 
 
 # --- domain_agents.csv --------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_expanded_domain_agents_has_every_listed_agent_for_every_audited_domain(
          ("blog.example", "GPTBot"), ("shop.example", "GPTBot"), ("xn--bcher-kva.example", "GPTBot"),
          ("xn--bcher-kva.example", "CCBot")]
     ].reset_index()  # fmt: skip
-    cells = picked.astype(object).where(picked.notna(), None).values.tolist()
+    cells = picked.astype(object).where(picked.notna(), None).to_numpy().tolist()
     assert cells == [
         ["news.example", "GPTBot", "training", "full", True, "named", "Disallow: /", 2],
         ["news.example", "ChatGPT-User", "user-triggered", "partial", True, "named", "Disallow: /private/", 8],
@@ -362,8 +362,12 @@ def test_named_entries_override_the_star_reading() -> None:
     sites, named = chunk.sites(), chunk.named()
     rows = site_agents(sites, named)
     # a.test: its "*" row, then CCBot (the last of its two entries) and GPTBot in the list's order
-    assert rows[["record", "agent", "verdict"]].values.tolist() == [
-        [10, "*", "none"], [10, "CCBot", "partial"], [10, "GPTBot", "full"], [12, "*", "unknown"]]
+    assert rows[["record", "agent", "verdict"]].to_numpy().tolist() == [
+        [10, "*", "none"],
+        [10, "CCBot", "partial"],
+        [10, "GPTBot", "full"],
+        [12, "*", "unknown"],
+    ]
     columns = agent_columns(sites, named)
     assert list(columns["training_agents_full"]) == [1, pd.NA, pd.NA]
     assert list(columns["ai_agents_named"]) == [2, pd.NA, pd.NA]

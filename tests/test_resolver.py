@@ -24,8 +24,12 @@ def hosts(tmp_path):
 
 
 def test_hosts_file_table(hosts):
-    assert hosts == {"site.test": "127.0.0.5", "www.site.test": "127.0.0.5", "other.test": "127.0.0.6",
-                     "six.test": "::1"}
+    assert hosts == {
+        "site.test": "127.0.0.5",
+        "www.site.test": "127.0.0.5",
+        "other.test": "127.0.0.6",
+        "six.test": "::1",
+    }
 
 
 def test_async_resolver_answers_from_the_table(hosts):

@@ -27,8 +27,14 @@ NOT_FOLLOWED = {
         ("protego-google-spec", "test_user_agent_precedence", agent, url): (
             "protego matches agent names by prefix; RFC 9309 and Google's parser match the product token exactly"
         )
-        for agent, url in (("hedwig-news2", "/group1"), ("hedwig-news2", "/group2"), ("hedwig-new", "/group2"),
-                           ("hedwig-new", "/group3"), ("hedwig-images", "/group2"), ("hedwig-images", "/group3"))
+        for agent, url in (
+            ("hedwig-news2", "/group1"),
+            ("hedwig-news2", "/group2"),
+            ("hedwig-new", "/group2"),
+            ("hedwig-new", "/group3"),
+            ("hedwig-images", "/group2"),
+            ("hedwig-images", "/group3"),
+        )
     },
 }
 
@@ -59,14 +65,21 @@ def test_every_rfc_case_is_followed():
     cases = json.loads((CONFORMANCE / "google-robotstxt-unittest.cases.json").read_text("utf-8"))
     standard = [case for case in cases if case["test_type"] == "STANDARD"]
     assert len(standard) == 72
-    failing = [c for c in standard if RobotsTxt.parse(c["robots_txt"]).can_fetch(c["url"], c["user_agent"])
-               is not c["expected_allowed"]]
+    failing = [
+        c
+        for c in standard
+        if RobotsTxt.parse(c["robots_txt"]).can_fetch(c["url"], c["user_agent"]) is not c["expected_allowed"]
+    ]
     assert failing == []
 
 
 _VERDICTS = json.loads((FIXTURES / "robots" / "verdicts.json").read_text("utf-8"))["files"]
-_GOOGLE_LABEL = {(False, False): "blocked", (True, True): "allowed",
-                 (False, True): "root-blocked-only", (True, False): "deep-path-blocked-only"}
+_GOOGLE_LABEL = {
+    (False, False): "blocked",
+    (True, True): "allowed",
+    (False, True): "root-blocked-only",
+    (True, False): "deep-path-blocked-only",
+}
 
 
 @pytest.mark.parametrize("name", sorted(_VERDICTS))
@@ -74,8 +87,10 @@ def test_real_file_matches_google(name):
     robots = RobotsTxt.parse((FIXTURES / "robots" / name).read_bytes())
     disagreements = []
     for agent, (google, _protego, named) in _VERDICTS[name].items():
-        allowed = (robots.can_fetch("https://host.example/", agent),
-                   robots.can_fetch("https://host.example" + DEEP_PROBE_PATH, agent))
+        allowed = (
+            robots.can_fetch("https://host.example/", agent),
+            robots.can_fetch("https://host.example" + DEEP_PROBE_PATH, agent),
+        )
         ours = _GOOGLE_LABEL[allowed]
         if ours != google or robots.is_named(agent) != named:
             disagreements.append((agent, google, ours, named))

@@ -29,8 +29,13 @@ from optout_audit.detect.robots import RobotsTxt, _matches
         ("User-agent: Applebot\nDisallow: /\n", "Applebot-Extended", "none", False, ""),
         # Non-rule lines do not end a run of user-agent lines (Google; protego differs).
         ("User-agent: CCBot\nCrawl-delay: 1\nUser-agent: Other\nDisallow: /\n", "CCBot", "full", True, "Disallow: /"),
-        ("User-agent: GPTBot\nContent-Signal: ai-train=no\nUser-agent: CCBot\nDisallow: /\n", "GPTBot", "full",
-         True, "Disallow: /"),
+        (
+            "User-agent: GPTBot\nContent-Signal: ai-train=no\nUser-agent: CCBot\nDisallow: /\n",
+            "GPTBot",
+            "full",
+            True,
+            "Disallow: /",
+        ),
         # A BOM is skipped (protego would lose the first group).
         ("\ufeffUser-agent: *\nDisallow: /\n", "ClaudeBot", "full", False, "Disallow: /"),
         # Equal-length Allow and Disallow: allow wins (Cloudflare-managed files hit this).
@@ -73,7 +78,9 @@ def test_blocks_all():
     assert not RobotsTxt.parse("User-agent: GPTBot\nDisallow: /\n").blocks_all()
 
 
-@pytest.mark.parametrize("body", [b"\x00\xff\xfe garbage", b"<html><body>404</body></html>", "x" * 100_000, b"\r\r\n\n"])
+@pytest.mark.parametrize(
+    "body", [b"\x00\xff\xfe garbage", b"<html><body>404</body></html>", "x" * 100_000, b"\r\r\n\n"]
+)
 def test_never_raises(body):
     robots = RobotsTxt.parse(body)
     assert robots.verdict("GPTBot").verdict in ("full", "partial", "none")

@@ -34,12 +34,34 @@ def _run(base: Path, name: str, record: dict | None, records: list[dict]) -> Non
 @pytest.fixture
 def workdir(tmp_path):
     reports = tmp_path / "reports"
-    _run(reports, "2026-11-08", {"run_id": "bbb222", "started_at": "2026-11-08T03:00:00Z", "finished_at": None,
-                                 "input": "sites.txt", "input_sha256": SHA}, [{}, {}])  # interrupted
-    _run(reports, "2026-11-01", {"run_id": "aaa111", "started_at": "2026-11-01T03:00:00Z",
-                                 "finished_at": "2026-11-01T03:20:00Z", "input": "sites.txt", "input_sha256": SHA,
-                                 "tool_version": "0.1.0", "agent_list": "list", "sites": 4,
-                                 "counts_by_status": {"ok": 2, "unreachable": 1, "invalid_input": 1}}, [{}] * 4)
+    _run(
+        reports,
+        "2026-11-08",
+        {
+            "run_id": "bbb222",
+            "started_at": "2026-11-08T03:00:00Z",
+            "finished_at": None,
+            "input": "sites.txt",
+            "input_sha256": SHA,
+        },
+        [{}, {}],
+    )  # interrupted
+    _run(
+        reports,
+        "2026-11-01",
+        {
+            "run_id": "aaa111",
+            "started_at": "2026-11-01T03:00:00Z",
+            "finished_at": "2026-11-01T03:20:00Z",
+            "input": "sites.txt",
+            "input_sha256": SHA,
+            "tool_version": "0.1.0",
+            "agent_list": "list",
+            "sites": 4,
+            "counts_by_status": {"ok": 2, "unreachable": 1, "invalid_input": 1},
+        },
+        [{}] * 4,
+    )
     # a scrapyd job's feed: an audit.jsonl without run.json
     _run(reports, "scrapyd-job", None, [{"started_at": "2026-11-05T03:00:00Z", "status": "ok"}] * 3)
     (reports / "notes").mkdir()
@@ -61,7 +83,10 @@ def test_runs_of_one_run_folder(workdir):
 
 def test_runs_of_a_folder_without_runs(tmp_path):
     completed = optout_audit("runs", str(tmp_path))
-    assert (completed.returncode, completed.stdout) == (0, f"no runs in {tmp_path}/ (a run folder holds run.json or audit.jsonl)\n")
+    assert (completed.returncode, completed.stdout) == (
+        0,
+        f"no runs in {tmp_path}/ (a run folder holds run.json or audit.jsonl)\n",
+    )
 
 
 def test_run_table_as_a_dataframe(workdir):

@@ -17,12 +17,18 @@ import time
 from collections import Counter
 
 import pytest
-
 from crawling import BIN, optout_audit
+
 from optout_audit.webfarm import SyntheticWeb, running_farm
 
-MIX = {"robots_timeout": 0.003, "robots_drop": 0.01, "nxdomain": 0.01, "refused": 0.01,
-       "robots_server_error": 0.03, "robots_missing": 0.1}
+MIX = {
+    "robots_timeout": 0.003,
+    "robots_drop": 0.01,
+    "nxdomain": 0.01,
+    "refused": 0.01,
+    "robots_server_error": 0.03,
+    "robots_missing": 0.1,
+}
 INVALID = ["not a url", "ftp://files.example/", "http://", "exa mple.example"]
 
 
@@ -30,7 +36,7 @@ def _input(web: SyntheticWeb, count: int) -> list[str]:
     lines = [f"http://{host}/" for host in list(web.hosts())[:count]]
     # duplicates in other spellings, and bad lines, spread through the list
     extras = [lines[0].upper(), lines[5].rstrip("/") + "/deep/page?x=1", *INVALID]
-    for position, extra in zip(range(97, len(lines), max(1, len(lines) // 8)), extras):
+    for position, extra in zip(range(97, len(lines), max(1, len(lines) // 8)), extras, strict=False):
         lines.insert(position, extra)
     return lines
 
@@ -55,9 +61,21 @@ def test_ten_thousand_sites_one_row_each(tmp_path):
     path = tmp_path / "sites.txt"
     path.write_text("\n".join(lines) + "\n")
     with running_farm(web) as farm:
-        completed = optout_audit("crawl", str(path), "--out", str(tmp_path / "run"), "--hosts-file",
-                                 str(farm.hosts_file), "--timeout", "3", "--concurrency", "256",
-                                 "--log-level", "WARNING", timeout=1800)
+        completed = optout_audit(
+            "crawl",
+            str(path),
+            "--out",
+            str(tmp_path / "run"),
+            "--hosts-file",
+            str(farm.hosts_file),
+            "--timeout",
+            "3",
+            "--concurrency",
+            "256",
+            "--log-level",
+            "WARNING",
+            timeout=1800,
+        )
     assert completed.returncode == 0, completed.stderr[-3000:]
     rows = _domains_rows(tmp_path / "run")
     domains = Counter(row["domain"] for row in rows if row["status"] != "invalid_input")
@@ -89,10 +107,22 @@ def test_resume_after_sigkill(tmp_path):
     run_dir = tmp_path / "run"
     audit = run_dir / "audit.jsonl"
     with running_farm(web, latency=(50, 150)) as farm:
-        args = [str(BIN / "optout-audit"), "crawl", str(path), "--out", str(run_dir), "--hosts-file",
-                str(farm.hosts_file), "--timeout", "3", "--concurrency", "32", "--log-level", "WARNING"]
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   start_new_session=True)
+        args = [
+            str(BIN / "optout-audit"),
+            "crawl",
+            str(path),
+            "--out",
+            str(run_dir),
+            "--hosts-file",
+            str(farm.hosts_file),
+            "--timeout",
+            "3",
+            "--concurrency",
+            "32",
+            "--log-level",
+            "WARNING",
+        ]
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             _wait_for_lines(audit, 400, process, time.monotonic() + 300)
         finally:
@@ -111,5 +141,7 @@ def test_resume_after_sigkill(tmp_path):
     assert {row["domain"] for row in rows if row["domain"]} == set(web.hosts())
     record = json.loads((run_dir / "run.json").read_text())
     assert len(record["resumed_at"]) == 1 and record["sites"] == 1500 + len(INVALID)
-    print(f"resume: {len(lines)} input lines, killed after {written_before} rows, "
-          f"{len(rows)} rows after resume, {len(keys) - len(set(keys))} duplicates")
+    print(
+        f"resume: {len(lines)} input lines, killed after {written_before} rows, "
+        f"{len(rows)} rows after resume, {len(keys) - len(set(keys))} duplicates"
+    )

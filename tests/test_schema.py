@@ -12,8 +12,8 @@ import json
 
 import msgspec
 import pytest
-
 from crawling import optout_audit
+
 from optout_audit.items import AGENT_VERDICTS, DOMAIN_VERDICTS, FETCH_STATUSES, SITE_STATUSES, SiteAudit
 
 

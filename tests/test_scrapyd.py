@@ -150,7 +150,10 @@ def test_deploy_schedule_and_find_the_audit(scrapyd):
     (feed_run,) = reports.glob("feed-*")
     (run,) = [path for path in reports.iterdir() if path != feed_run]
     for folder in (feed_run, run):
-        records = {r["domain"] or r["input"]: r for r in map(json.loads, (folder / "audit.jsonl").read_text("utf-8").splitlines())}
+        records = {
+            r["domain"] or r["input"]: r
+            for r in map(json.loads, (folder / "audit.jsonl").read_text("utf-8").splitlines())
+        }
         assert sorted(records) == ["blocks-gptbot.test", "down.test", "not a url", "open.test"]
         blocks, opened, down = records["blocks-gptbot.test"], records["open.test"], records["down.test"]
         assert (blocks["status"], blocks["verdict"]["reserves_ai_training"]) == ("ok", "yes")
@@ -164,7 +167,9 @@ def test_deploy_schedule_and_find_the_audit(scrapyd):
 
     # The OPTOUT_RUNS_DIR job left a finished run folder, like `optout-audit crawl`.
     record = json.loads((run / "run.json").read_text("utf-8"))
-    assert record["finished_at"] and record["tool_version"] == EGG_VERSION and record["scheduled_job"] == run_job["jobid"]
+    assert (
+        record["finished_at"] and record["tool_version"] == EGG_VERSION and record["scheduled_job"] == run_job["jobid"]
+    )
     assert record["counts_by_status"] == {"invalid_input": 1, "ok": 2, "unreachable": 1}
     assert record["input_sha256"] == hashlib.sha256(sites.read_bytes()).hexdigest()
     assert all((run / name).is_file() for name in ("domains.csv", "domain_agents.csv", "summary.csv"))
@@ -172,8 +177,9 @@ def test_deploy_schedule_and_find_the_audit(scrapyd):
     # Both folders are runs for the other commands.
     assert _cli("report", str(feed_run)).returncode == 0
     listed = _cli("runs", str(reports)).stdout.splitlines()
-    assert [line.split()[0] for line in listed] == ["run", feed_run.name, run.name] or \
-        [line.split()[0] for line in listed] == ["run", run.name, feed_run.name]
+    assert [line.split()[0] for line in listed] == ["run", feed_run.name, run.name] or [
+        line.split()[0] for line in listed
+    ] == ["run", run.name, feed_run.name]
     assert _cli("diff", str(feed_run), str(run)).stdout.splitlines()[1:] == ["  no changes"]
     assert _cli("history", str(reports)).returncode == 0
     assert len((reports / "trends.csv").read_text("utf-8").splitlines()) == 3

@@ -6,9 +6,9 @@ import asyncio
 
 from scrapy.http import Request, TextResponse
 
+from optout_audit import record as record_module
 from optout_audit.app.inputs import parse_line
 from optout_audit.items import SiteAudit
-from optout_audit import record as record_module
 from optout_audit.record import SiteRecord
 from optout_audit.spiders.optout import OptoutSpider, SiteState
 
@@ -25,9 +25,17 @@ def test_callback_bug_becomes_an_error_row(tmp_path, monkeypatch):
         raise RuntimeError("detector bug")
 
     monkeypatch.setattr(record_module.RobotsTxt, "parse", staticmethod(broken))
-    response = TextResponse("https://bug.test/robots.txt", body=b"User-agent: *\n", encoding="utf-8",
-                            request=Request("https://bug.test/robots.txt"))
+    response = TextResponse(
+        "https://bug.test/robots.txt",
+        body=b"User-agent: *\n",
+        encoding="utf-8",
+        request=Request("https://bug.test/robots.txt"),
+    )
     row = asyncio.run(spider.on_robots(response, state=state))
-    assert (row.status, row.fault, row.error) == ("error", "internal_error", "internal error: RuntimeError: detector bug")
+    assert (row.status, row.fault, row.error) == (
+        "error",
+        "internal_error",
+        "internal error: RuntimeError: detector bug",
+    )
     assert row.verdict["reserves_ai_training"] == "unknown"
     assert spider.gate.open == 0 and state.finished

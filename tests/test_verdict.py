@@ -22,13 +22,17 @@ def read_head(body, encoding=None):
 TRAINING = frozenset(agent.name for agent in training_agents())
 
 
-def verdict(robots=None, *, robots_read=True, answered=True, headers=None, head=None, tdmrep=None, aitxt=None,
-            fetched=None):
+def verdict(
+    robots=None, *, robots_read=True, answered=True, headers=None, head=None, tdmrep=None, aitxt=None, fetched=None
+):
     """``fetched``: the Fetch status of home/tdmrep/aitxt (default: each read as given)."""
     parsed = RobotsTxt.parse(robots) if robots is not None else None
     named, other = agent_results(parsed, ai_agents()) if robots_read else ([], None)
     return domain_verdict(
-        site_answered=answered, robots_read=robots_read, named_agents=named, other_agents=other,
+        site_answered=answered,
+        robots_read=robots_read,
+        named_agents=named,
+        other_agents=other,
         training_agents=TRAINING,
         evidence=robots_evidence(parsed, ai_agents()) if parsed is not None and robots_read else None,
         headers=parse_headers(headers) if headers is not None else None,
@@ -91,14 +95,24 @@ def test_blocks_all_is_unknown_when_robots_unread():
         ("User-agent: *\nContent-Usage: /* train-ai=n\n", "yes", ["content_usage_train_ai_n"]),
         ("User-agent: *\nContent-Usage: / train-ai=n\n", "yes", ["content_usage_train_ai_n"]),
         # attach-05's example: n everywhere but a longer path allowing it -> part of the site
-        ("User-agent: *\nContent-Usage: train-ai=n\nContent-Usage: /ai-ok/ train-ai=y\n", "partial",
-         ["content_usage_train_ai_n_partial"]),
+        (
+            "User-agent: *\nContent-Usage: train-ai=n\nContent-Usage: /ai-ok/ train-ai=y\n",
+            "partial",
+            ["content_usage_train_ai_n_partial"],
+        ),
         # the same path twice: the most restrictive preference wins (vocab 7.1)
-        ("User-agent: *\nContent-Usage: /a/ train-ai=y\nContent-Usage: /a/ train-ai=n\n", "partial",
-         ["content_usage_train_ai_n_partial"]),
+        (
+            "User-agent: *\nContent-Usage: /a/ train-ai=y\nContent-Usage: /a/ train-ai=n\n",
+            "partial",
+            ["content_usage_train_ai_n_partial"],
+        ),
         # a longer allowing path swallowed by a longer reserving one: still everywhere
-        ("User-agent: *\nContent-Usage: train-ai=n\nContent-Usage: /ai-ok train-ai=y\n"
-         "Content-Usage: /ai-ok* train-ai=n\n", "yes", ["content_usage_train_ai_n"]),
+        (
+            "User-agent: *\nContent-Usage: train-ai=n\nContent-Usage: /ai-ok train-ai=y\n"
+            "Content-Usage: /ai-ok* train-ai=n\n",
+            "yes",
+            ["content_usage_train_ai_n"],
+        ),
         # a reserving path that a longer allowing one covers entirely reserves nothing
         ("User-agent: *\nContent-Usage: /a train-ai=n\nContent-Usage: /a* train-ai=y\n", "no", []),
         ("User-agent: *\nContent-Usage: /articles/ train-ai=y\n", "no", []),
@@ -107,8 +121,11 @@ def test_blocks_all_is_unknown_when_robots_unread():
         ("User-agent: *\nDisallowAITraining: /\n", "yes", ["disallow_ai_training", "robots_blocks_all"]),
         ("User-agent: CCBot\nDisallowAITraining: /*\n", "yes", ["disallow_ai_training", "robots_training_agent_full"]),
         ("User-agent: Foo\nDisallowAITraining: /news/\n", "partial", ["disallow_ai_training_partial"]),
-        ("User-agent: Foo\nDisallowAITraining: /\nAllowAITraining: /public/\n", "partial",
-         ["disallow_ai_training_partial"]),
+        (
+            "User-agent: Foo\nDisallowAITraining: /\nAllowAITraining: /public/\n",
+            "partial",
+            ["disallow_ai_training_partial"],
+        ),
         # Allow wins a tie, as in robots.txt
         ("User-agent: Foo\nDisallowAITraining: /\nAllowAITraining: /\n", "no", []),
         ("User-agent: Foo\nDisallowAITraining:\n", "no", []),
@@ -192,16 +209,32 @@ def new_verdict(robots="User-agent: *\nAllow: /\n", head="<title>x</title>", hea
 @pytest.mark.parametrize(
     ("content", "answer", "signals", "training"),
     [
-        ('<content url="/"><license><prohibits type="usage">ai-train</prohibits></license></content>', "yes",
-         ["rsl_prohibits_ai_train"], "prohibited"),
-        ('<content url="/news/"><license><prohibits type="usage">ai-all</prohibits></license></content>', "partial",
-         ["rsl_prohibits_ai_train_partial"], "prohibited"),
-        ('<content url="/"><license><payment type="training"/></license></content>', "yes",
-         ["rsl_licence_required"], "licence_required"),
+        (
+            '<content url="/"><license><prohibits type="usage">ai-train</prohibits></license></content>',
+            "yes",
+            ["rsl_prohibits_ai_train"],
+            "prohibited",
+        ),
+        (
+            '<content url="/news/"><license><prohibits type="usage">ai-all</prohibits></license></content>',
+            "partial",
+            ["rsl_prohibits_ai_train_partial"],
+            "prohibited",
+        ),
+        (
+            '<content url="/"><license><payment type="training"/></license></content>',
+            "yes",
+            ["rsl_licence_required"],
+            "licence_required",
+        ),
         ('<content url="/"><license><permits type="usage">all</permits></license></content>', "no", [], ""),
         # a content for another site says nothing of this one
-        ('<content url="https://other.test/"><license><prohibits type="usage">all</prohibits></license></content>',
-         "no", [], ""),
+        (
+            '<content url="https://other.test/"><license><prohibits type="usage">all</prohibits></license></content>',
+            "no",
+            [],
+            "",
+        ),
     ],
 )
 def test_rsl_in_the_verdict(content, answer, signals, training):

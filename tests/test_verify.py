@@ -6,17 +6,29 @@ import csv
 import shutil
 
 import pytest
-
 from crawling import crawl, optout_audit
+
 from optout_audit.archive.verify import verify_run
 from optout_audit.webfarm import Resource, Site, running_farm
 
 SITES = [
-    Site("one.test", {"/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"),
-                      "/": Resource.html("<html><head><meta name=robots content=noai></head></html>",
-                                         headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "noarchive")])}),
-    Site("two.test", {"/robots.txt": Resource.redirect("https://www.two.test/robots.txt"),
-                      "/.well-known/tdmrep.json": Resource.json([{"location": "/", "tdm-reservation": 1}])}),
+    Site(
+        "one.test",
+        {
+            "/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"),
+            "/": Resource.html(
+                "<html><head><meta name=robots content=noai></head></html>",
+                headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "noarchive")],
+            ),
+        },
+    ),
+    Site(
+        "two.test",
+        {
+            "/robots.txt": Resource.redirect("https://www.two.test/robots.txt"),
+            "/.well-known/tdmrep.json": Resource.json([{"location": "/", "tdm-reservation": 1}]),
+        },
+    ),
     Site("www.two.test", {"/robots.txt": Resource.text("User-agent: *\nAllow: /\n")}),
 ]
 
@@ -24,7 +36,9 @@ SITES = [
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     with running_farm(SITES) as farm:
-        return crawl(farm, ["https://one.test/", "https://two.test/"], tmp_path_factory.mktemp("verify") / "run").run_dir
+        return crawl(
+            farm, ["https://one.test/", "https://two.test/"], tmp_path_factory.mktemp("verify") / "run"
+        ).run_dir
 
 
 def _copy(run_dir, tmp_path):
@@ -79,8 +93,12 @@ def test_a_changed_evidence_row_is_named(run_dir, tmp_path, column):
     text = path.read_text()
     rows = list(csv.DictReader(text.splitlines()))
     row = rows[2]
-    changed = {"sha256": row["sha256"][:-1] + ("0" if row["sha256"][-1] != "0" else "1"),
-               "url": row["url"] + "x", "status": "299", "offset": str(int(row["offset"]) + 1)}[column]
+    changed = {
+        "sha256": row["sha256"][:-1] + ("0" if row["sha256"][-1] != "0" else "1"),
+        "url": row["url"] + "x",
+        "status": "299",
+        "offset": str(int(row["offset"]) + 1),
+    }[column]
     line = text.splitlines()[3]
     path.write_text(text.replace(line, line.replace(row[column], changed, 1)))
     completed = optout_audit("verify", str(copy))

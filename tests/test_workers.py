@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 
 from crawling import crawl, optout_audit
+
 from optout_audit.webfarm import SyntheticWeb, running_farm
 
 _TIMES = ("started_at", "finished_at", "fetched_at", "warc_record_id")  # and record ids, new per run
-MIX = {"nxdomain": 0.05, "refused": 0.05, "robots_server_error": 0.05, "robots_missing": 0.15, "noai_meta": 0.1,
-       "tdmrep": 0.1, "aitxt": 0.1}
+MIX = {
+    "nxdomain": 0.05,
+    "refused": 0.05,
+    "robots_server_error": 0.05,
+    "robots_missing": 0.15,
+    "noai_meta": 0.1,
+    "tdmrep": 0.1,
+    "aitxt": 0.1,
+}
 
 
 def _without_times(value):

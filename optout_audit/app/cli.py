@@ -62,8 +62,9 @@ def _positive(kind: type) -> callable:
 
 def _input_file(text: str) -> Path:
     if "://" in text and not Path(text).exists():  # Path() would fold "https://x" into "https:/x"
-        raise argparse.ArgumentTypeError(f"must be a file listing URLs, not a URL: {text!r} "
-                                         "(write it into a file, one URL a line)")
+        raise argparse.ArgumentTypeError(
+            f"must be a file listing URLs, not a URL: {text!r} (write it into a file, one URL a line)"
+        )
     return Path(text)
 
 
@@ -97,36 +98,73 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--timeout", type=_positive(float), default=20.0, help="seconds per request (default 20)")
     crawl.add_argument("--concurrency", type=_positive(int), default=64, help="requests in flight (default 64)")
     crawl.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    crawl.add_argument("--workers", type=_positive(int), default=1,
-                       help="crawler processes sharing the list (default 1; 2 uses both cores of a 2-core machine)")
-    crawl.add_argument("--log-level", type=_log_level, default="WARNING",
-                       help="Scrapy log level (default WARNING; INFO adds Scrapy's settings and stats)")
-    crawl.add_argument("--cache", type=Path, metavar="DIR",
-                       help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since")
-    crawl.add_argument("--dns-server", action="append", type=_dns_server, default=[], metavar="ADDR[:PORT]",
-                       help="send name look-ups to this DNS server (repeatable; default: the system's resolv.conf)")
-    crawl.add_argument("--allow-private-networks", action="store_true",
-                       help="also connect to loopback, private and link-local addresses (a local mirror)")
+    crawl.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=1,
+        help="crawler processes sharing the list (default 1; 2 uses both cores of a 2-core machine)",
+    )
+    crawl.add_argument(
+        "--log-level",
+        type=_log_level,
+        default="WARNING",
+        help="Scrapy log level (default WARNING; INFO adds Scrapy's settings and stats)",
+    )
+    crawl.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="HTTP cache folder shared between runs: re-fetch with If-None-Match / If-Modified-Since",
+    )
+    crawl.add_argument(
+        "--dns-server",
+        action="append",
+        type=_dns_server,
+        default=[],
+        metavar="ADDR[:PORT]",
+        help="send name look-ups to this DNS server (repeatable; default: the system's resolv.conf)",
+    )
+    crawl.add_argument(
+        "--allow-private-networks",
+        action="store_true",
+        help="also connect to loopback, private and link-local addresses (a local mirror)",
+    )
     crawl.add_argument("--no-archive", action="store_true", help="keep no WARC archive of the documents as served")
 
-    crawl.add_argument("--redis", metavar="URL",
-                       help="coordinate a run over many machines through this Redis (see `optout-audit worker`)")
-    crawl.add_argument("--lease", type=_positive(float), metavar="S",
-                       help="with --redis: seconds before a silent worker's sites go to another (default 4 x timeout)")
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="coordinate a run over many machines through this Redis (see `optout-audit worker`)",
+    )
+    crawl.add_argument(
+        "--lease",
+        type=_positive(float),
+        metavar="S",
+        help="with --redis: seconds before a silent worker's sites go to another (default 4 x timeout)",
+    )
 
     worker = commands.add_parser("worker", help="audit sites of a distributed run (crawl --redis) until it is complete")
     worker.add_argument("--redis", metavar="URL", help="the run's Redis (default: $OPTOUT_REDIS_URL)")
     worker.add_argument("--run", metavar="RUN_ID", help="the run to join (default: the last one started)")
     worker.add_argument("--concurrency", type=_positive(int), default=64, help="requests in flight (default 64)")
-    worker.add_argument("--wait", type=_positive(float), metavar="S",
-                        help="give up after S seconds without a run to join (default: wait)")
+    worker.add_argument(
+        "--wait",
+        type=_positive(float),
+        metavar="S",
+        help="give up after S seconds without a run to join (default: wait)",
+    )
     worker.add_argument("--log-level", type=_log_level, default="WARNING", help="Scrapy log level (default WARNING)")
 
     report = commands.add_parser("report", help="rebuild the CSV reports of a run from its audit.jsonl")
     report.add_argument("run_dir", type=Path)
-    report.add_argument("--from-archive", action="store_true",
-                        help="rebuild audit.jsonl and the reports from the run's archived bytes (no network), into --out")
-    report.add_argument("--out", type=Path, metavar="DIR", help="with --from-archive: where (default RUN_DIR-from-archive/)")
+    report.add_argument(
+        "--from-archive",
+        action="store_true",
+        help="rebuild audit.jsonl and the reports from the run's archived bytes (no network), into --out",
+    )
+    report.add_argument(
+        "--out", type=Path, metavar="DIR", help="with --from-archive: where (default RUN_DIR-from-archive/)"
+    )
 
     demo = commands.add_parser("demo", help="start the bundled local web, audit it, write a report")
     demo.add_argument("--out", type=Path, help="run folder (default: reports/demo-<UTC timestamp>/)")
@@ -138,28 +176,41 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", help="what changed between two runs: changes.csv and a summary")
     diff.add_argument("old", type=Path, metavar="OLD_RUN")
     diff.add_argument("new", type=Path, metavar="NEW_RUN")
-    diff.add_argument("--out", type=Path, metavar="FILE", help="where to write changes.csv (default NEW_RUN/changes.csv)")
+    diff.add_argument(
+        "--out", type=Path, metavar="FILE", help="where to write changes.csv (default NEW_RUN/changes.csv)"
+    )
 
     history = commands.add_parser("history", help="one row per run with its headline shares: trends.csv")
     history.add_argument("runs_dir", type=Path, metavar="RUNS_DIR")
-    history.add_argument("--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)")
+    history.add_argument(
+        "--out", type=Path, metavar="FILE", help="where to write trends.csv (default RUNS_DIR/trends.csv)"
+    )
 
-    verify = commands.add_parser("verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch")
+    verify = commands.add_parser(
+        "verify", help="re-hash a run's evidence (archive, evidence.csv, audit, reports); exit 1 on any mismatch"
+    )
     verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
 
     permissions = commands.add_parser("filter", help="per-URL answers from a run's evidence: permissions.csv")
     permissions.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     permissions.add_argument("urls", type=Path, metavar="URLS_FILE", help="one URL a line")
     permissions.add_argument("--agent", help="the user-agent token asked about, e.g. GPTBot")
-    permissions.add_argument("--purpose", choices=("training", "search", "user-triggered", "other"),
-                             help="a purpose class instead of (or for) an agent, e.g. training")
+    permissions.add_argument(
+        "--purpose",
+        choices=("training", "search", "user-triggered", "other"),
+        help="a purpose class instead of (or for) an agent, e.g. training",
+    )
     permissions.add_argument("--out", type=Path, default=Path("permissions.csv"), help="default ./permissions.csv")
 
     check = commands.add_parser("check", help="a site owner's check of one site now, with advice (exit 0 / 1 / 2)")
     check.add_argument("site", metavar="SITE", help="a domain or URL")
     check.add_argument("--hosts-file", type=Path, help="hosts(5) file resolving names instead of DNS")
-    check.add_argument("--goal", choices=["block-training", "block-ai", "allow-search-only"], default="block-training",
-                       help="what the site's signals should say (default block-training)")
+    check.add_argument(
+        "--goal",
+        choices=["block-training", "block-ai", "allow-search-only"],
+        default="block-training",
+        help="what the site's signals should say (default block-training)",
+    )
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
     check.add_argument("--timeout", type=_positive(float), default=10.0, help="seconds per request (default 10)")
     return parser
@@ -204,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"optout-audit: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except RunInterrupted as exc:
-        print(f"optout-audit: {exc}; the reports in {exc.run_dir}/ are partial (summary.csv complete=false)",
-              file=sys.stderr)
+        print(
+            f"optout-audit: {exc}; the reports in {exc.run_dir}/ are partial (summary.csv complete=false)",
+            file=sys.stderr,
+        )
         if exc.command:
             print(f"optout-audit: continue it with: {exc.command}", file=sys.stderr)
         return exc.exit_code
@@ -263,7 +316,7 @@ def _finish(run) -> None:
         run.crawl()
     except (UsageError, RunInterrupted):
         raise
-    except Exception as exc:  # noqa: BLE001 - recorded, then said in one line
+    except Exception as exc:
         try:
             run.finish(stopped_by=f"failed: {type(exc).__name__}: {exc}"[:300])
         except RunInterrupted as interrupted:

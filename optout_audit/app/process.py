@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 from pathlib import Path
@@ -32,8 +33,9 @@ class AuditCrawlerProcess(CrawlerProcess):
         super()._signal_shutdown(signum, frame)
 
 
-def crawl_here(run: Run, feed: Path, skip: set[str], shard: str | None = None, total: int | None = None,
-               progress: bool = True) -> int | None:
+def crawl_here(
+    run: Run, feed: Path, skip: set[str], shard: str | None = None, total: int | None = None, progress: bool = True
+) -> int | None:
     """Crawl ``run``'s input into ``feed``, skipping ``skip``; return the signal that stopped it early, if any."""
     remaining = max(run.total_lines - len(skip), 0) if total is None else total
     process = AuditCrawlerProcess(run.settings(feed, remaining, progress=progress))
@@ -48,7 +50,5 @@ def crawl_here(run: Run, feed: Path, skip: set[str], shard: str | None = None, t
 def _give_back_memory() -> None:
     """Return the finished crawl's memory to the system before the report stage needs its own."""
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back this way
         ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed heap pages otherwise
-    except (OSError, AttributeError):  # not glibc
-        pass

@@ -34,10 +34,10 @@ from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
 from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import check_input, count_entries
-from optout_audit.files import file_sha256, read_json_object, write_json_object
+from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
-from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
+from optout_audit.files import file_sha256, read_json_object, write_json_object
 
 __all__ = ["CrawlOptions", "Run", "RunFailed", "RunInterrupted", "make_run_folder", "run_crawl", "run_demo"]
 
@@ -73,12 +73,15 @@ class CrawlOptions:
     def to_json(self) -> dict[str, Any]:
         """The options as JSON values (for the shard processes)."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        return {name: str(value) if name in self._PATHS and value is not None else value for name, value in data.items()}
+        return {
+            name: str(value) if name in self._PATHS and value is not None else value for name, value in data.items()
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CrawlOptions:
-        return cls(**{name: Path(value) if name in cls._PATHS and value is not None else value
-                      for name, value in data.items()})
+        return cls(
+            **{name: Path(value) if name in cls._PATHS and value is not None else value for name, value in data.items()}
+        )
 
 
 class RunInterrupted(Exception):
@@ -193,8 +196,10 @@ class Run:
         before, now = previous.get("settings") or {}, record["settings"]
         changed = [name for name in RESULT_SETTINGS if name in before and before.get(name) != now.get(name)]
         if changed:
-            raise UsageError(f"--resume with changed settings that change results: {', '.join(changed)} "
-                             f"(was {', '.join(repr(before.get(name)) for name in changed)})")
+            raise UsageError(
+                f"--resume with changed settings that change results: {', '.join(changed)} "
+                f"(was {', '.join(repr(before.get(name)) for name in changed)})"
+            )
 
     def _keep_inputs(self) -> None:
         """Copy the input list (and hosts file) into the run folder: the run can be redone from it alone."""
@@ -296,8 +301,11 @@ class Run:
             record.update(state="finished", finished_at=utc_now(), interrupted=None)
         else:
             total = entries if entries is not None else count_entries(self.options.input)
-            record.update(state="interrupted", finished_at=None,
-                          interrupted={"at": utc_now(), "reason": reason, "audited": records, "sites": total})
+            record.update(
+                state="interrupted",
+                finished_at=None,
+                interrupted={"at": utc_now(), "reason": reason, "audited": records, "sites": total},
+            )
         # Written before the reports: the report stage reads the run's state (summary.csv "complete").
         write_json_object(self.dir / RUN_FILE, record)
         from optout_audit.report import build_reports
@@ -345,6 +353,7 @@ def run_demo(out: Path, log_level: str = "WARNING") -> Path:
     input_path = out / "input.txt"  # where every run keeps its list
     input_path.write_text("\n".join(demo_input_lines()) + "\n", "utf-8")
     with running_farm(demo_sites()) as farm:
-        options = CrawlOptions(input=input_path, out=out, hosts_file=Path(farm.hosts_file), timeout=5.0,
-                               log_level=log_level)
+        options = CrawlOptions(
+            input=input_path, out=out, hosts_file=Path(farm.hosts_file), timeout=5.0, log_level=log_level
+        )
         return run_crawl(options)

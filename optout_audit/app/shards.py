@@ -57,11 +57,19 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
     workers = run.options.workers
     shards = run.dir / SHARDS_DIR
     shards.mkdir(exist_ok=True)
-    (shards / _CHILD_FILE).write_text(json.dumps({
-        "run_dir": str(run.dir), "record": run.record, "options": run.options.to_json(), "skip": sorted(done),
-        "concurrency": [max(1, share) for share in _split(run.options.concurrency, workers)],
-        "total": max(run.total_lines - len(done), 0) // workers + 1,
-    }), "utf-8")
+    (shards / _CHILD_FILE).write_text(
+        json.dumps(
+            {
+                "run_dir": str(run.dir),
+                "record": run.record,
+                "options": run.options.to_json(),
+                "skip": sorted(done),
+                "concurrency": [max(1, share) for share in _split(run.options.concurrency, workers)],
+                "total": max(run.total_lines - len(done), 0) // workers + 1,
+            }
+        ),
+        "utf-8",
+    )
     received: list[int] = []
     children: list[subprocess.Popen[bytes]] = []
 
@@ -99,8 +107,9 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
     if failed:
         from optout_audit.app.run import RunFailed
 
-        raise RunFailed(f"crawl worker(s) {failed} failed; what they audited is kept: "
-                        f"continue with --resume --workers {workers}")
+        raise RunFailed(
+            f"crawl worker(s) {failed} failed; what they audited is kept: continue with --resume --workers {workers}"
+        )
     return None
 
 

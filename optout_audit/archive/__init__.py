@@ -1,8 +1,8 @@
 """The evidence archive: WARC files of what each site served, evidence.csv, the manifest, verify, filter.
 
-    from optout_audit.archive import open_run
-    run = open_run("reports/20261201T100000Z")
-    run.allowed("https://example.com/a/page.html", "GPTBot")   # Permission("false", "robots.txt", ...)
+from optout_audit.archive import open_run
+run = open_run("reports/20261201T100000Z")
+run.allowed("https://example.com/a/page.html", "GPTBot")   # Permission("false", "robots.txt", ...)
 """
 
 from optout_audit.archive.finish import write_manifest

@@ -14,11 +14,18 @@ import hashlib
 import os
 from pathlib import Path
 
-from optout_audit.files import file_sha256
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
+from optout_audit.files import file_sha256
 
-__all__ = ["ARCHIVE_DIR", "EVIDENCE_FILE", "MANIFEST_FILE", "build_evidence",
-           "finish_archive", "line_digest", "write_manifest"]
+__all__ = [
+    "ARCHIVE_DIR",
+    "EVIDENCE_FILE",
+    "MANIFEST_FILE",
+    "build_evidence",
+    "finish_archive",
+    "line_digest",
+    "write_manifest",
+]
 
 ARCHIVE_DIR = "archive"
 EVIDENCE_FILE = "evidence.csv"
@@ -39,7 +46,7 @@ def build_evidence(run_dir: Path) -> Path | None:
         for index in indexes:
             data = index.read_bytes()
             if data.startswith(header):
-                data = data[len(header):]
+                data = data[len(header) :]
             if data and not data.endswith(b"\n"):
                 data = data[: data.rfind(b"\n") + 1]  # a row cut by a kill
             out.write(data)

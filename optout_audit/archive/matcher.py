@@ -58,10 +58,12 @@ class AgentRules:
             where, usage = parse_robots_content_usage(line.value)
             if usage.valid and usage.train_ai is not None:
                 self.content_usage.append((where, usage.train_ai, line))
-        self.content_signal_no = next((line for line in lines("content-signal")
-                                       if parse_content_signal(line.value).ai_train == "no"), None)
-        self.disallow_ai_training = [(line.value.strip(), line) for line in lines("disallowaitraining")
-                                     if line.value.strip()]
+        self.content_signal_no = next(
+            (line for line in lines("content-signal") if parse_content_signal(line.value).ai_train == "no"), None
+        )
+        self.disallow_ai_training = [
+            (line.value.strip(), line) for line in lines("disallowaitraining") if line.value.strip()
+        ]
 
     def disallowed_by(self, path: bytes) -> Rule | None:
         """The deciding Disallow rule when the agent may not fetch ``path``, else None (RobotsTxt.decide's answer)."""
@@ -98,5 +100,11 @@ class AgentRules:
         return best[2] if best is not None and best[1] == "n" else None
 
     def disallow_ai_training_for(self, path: bytes):
-        return next((line for value, line in self.disallow_ai_training
-                     if _matches(_escape_pattern(value.encode("utf-8", "replace")), path)), None)
+        return next(
+            (
+                line
+                for value, line in self.disallow_ai_training
+                if _matches(_escape_pattern(value.encode("utf-8", "replace")), path)
+            ),
+            None,
+        )

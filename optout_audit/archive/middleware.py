@@ -39,7 +39,13 @@ ARCHIVED_META = "optout_archived"
 #: What of a home page the detectors can read at most: detect.html reads a page's head from its
 #: first 4 x 1 MiB (a UTF-16 page), and the download is capped at DOWNLOAD_MAXSIZE anyway.
 DEFAULT_HOME_BYTES = 4 * 1024 * 1024
-_DOCUMENTS = {"/.well-known/tdmrep.json": "tdmrep", "/ai.txt": "aitxt", "/robots.txt": "robots", "/": "home", "": "home"}
+_DOCUMENTS = {
+    "/.well-known/tdmrep.json": "tdmrep",
+    "/ai.txt": "aitxt",
+    "/robots.txt": "robots",
+    "/": "home",
+    "": "home",
+}
 
 
 def document_of(url: str) -> str:
@@ -69,8 +75,9 @@ class ArchiveMiddleware:
         return middleware
 
     def _open(self) -> WarcArchive:
-        self.archive = WarcArchive(self.directory, run_info(self.directory.parent, self.crawler.settings),
-                                   self.max_bytes)
+        self.archive = WarcArchive(
+            self.directory, run_info(self.directory.parent, self.crawler.settings), self.max_bytes
+        )
         return self.archive
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:
@@ -83,7 +90,7 @@ class ArchiveMiddleware:
         document = "robots" if meta.get("robots_body") else document_of(chain[0])
         try:
             record = self._write(request, response, head, document, len(archived))
-        except Exception:  # noqa: BLE001 - a failure to archive must not lose the fetch itself
+        except Exception:
             logger.exception("could not archive %s", request.url)
             self.crawler.stats.inc_value("optout_archive/errors")
             return response
@@ -94,11 +101,19 @@ class ArchiveMiddleware:
         flags = response.flags
         truncated = "length" if "download_stopped" in flags else "disconnect" if "dataloss" in flags else ""
         return (self.archive or self._open()).write_exchange(
-            uri=request.url, status_line=head.status_line, headers=head.headers, body=response.body,
-            request_line=head.request_line, request_headers=head.request_headers, peer=head.peer,
-            keep=self.home_bytes if document == "home" else None, truncated=truncated,
-            domain=request.meta.get("download_slot") or urlsplit(request.url).hostname or "", document=document,
-            hop=hop, status=response.status,
+            uri=request.url,
+            status_line=head.status_line,
+            headers=head.headers,
+            body=response.body,
+            request_line=head.request_line,
+            request_headers=head.request_headers,
+            peer=head.peer,
+            keep=self.home_bytes if document == "home" else None,
+            truncated=truncated,
+            domain=request.meta.get("download_slot") or urlsplit(request.url).hostname or "",
+            document=document,
+            hop=hop,
+            status=response.status,
         )
 
     def close(self) -> None:
@@ -127,8 +142,18 @@ def run_info(run_dir: Path, settings) -> dict:
         "input": record.get("input", ""),
         "input-sha256": record.get("input_sha256", ""),
         "run-settings": record.get("settings", {}),
-        "crawl-settings": {name: settings.get(name) for name in (
-            "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "REDIRECT_MAX_TIMES", "CONCURRENT_REQUESTS",
-            "HOSTS_FILE", "HTTPCACHE_ENABLED", "OPTOUT_ARCHIVE_HOME_BYTES", "OPTOUT_ARCHIVE_WHOLE_PAGES")},
+        "crawl-settings": {
+            name: settings.get(name)
+            for name in (
+                "DOWNLOAD_TIMEOUT",
+                "DOWNLOAD_MAXSIZE",
+                "REDIRECT_MAX_TIMES",
+                "CONCURRENT_REQUESTS",
+                "HOSTS_FILE",
+                "HTTPCACHE_ENABLED",
+                "OPTOUT_ARCHIVE_HOME_BYTES",
+                "OPTOUT_ARCHIVE_WHOLE_PAGES",
+            )
+        },
     }
     return {key: value for key, value in info.items() if value not in ("", None)}

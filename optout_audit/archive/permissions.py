@@ -141,15 +141,22 @@ class RunEvidence:
         rules = self._rules.get(host) or self._read(site)
         wanted = purpose or (self.purpose(agent) if agent else "training")
         training = wanted == "training"
-        agents = [agent] if agent else [UNNAMED, *(name for name in self._by_purpose.get(wanted, ())
-                                                  if rules.robots and rules.robots.is_named(name))]
+        agents = (
+            [agent]
+            if agent
+            else [
+                UNNAMED,
+                *(name for name in self._by_purpose.get(wanted, ()) if rules.robots and rules.robots.is_named(name)),
+            ]
+        )
         path = path_of(url)
         unknown: list[Permission] = []
 
         robots_id = site.robots.warc_record_id if site.robots else ""
         if rules.robots is None:
-            unknown.append(Permission("unknown", "robots.txt", f"robots.txt could not be read ({_status(site.robots)})",
-                                      robots_id))
+            unknown.append(
+                Permission("unknown", "robots.txt", f"robots.txt could not be read ({_status(site.robots)})", robots_id)
+            )
         else:
             for name in agents:
                 rule = self._view(rules.robots, name).disallowed_by(path)
@@ -163,37 +170,54 @@ class RunEvidence:
         if unknown:
             return unknown[0]
         if training and not (path == b"/" and _status(site.home) == "ok"):  # not the page whose head was read
-            return Permission("unknown", "page",
-                              "this URL's own headers and meta tags were not read (the audit reads the home page only)")
+            return Permission(
+                "unknown",
+                "page",
+                "this URL's own headers and meta tags were not read (the audit reads the home page only)",
+            )
         return Permission("true", "robots.txt", "allowed" if rules.robots else "no robots.txt", robots_id)
 
-    def _training_reservation(self, site: _Site, rules: _Rules, path: bytes, agents: list[str],
-                              unknown: list[Permission]) -> Permission | None:
+    def _training_reservation(
+        self, site: _Site, rules: _Rules, path: bytes, agents: list[str], unknown: list[Permission]
+    ) -> Permission | None:
         tdmrep_id = site.tdmrep.warc_record_id if site.tdmrep else ""
         if rules.tdmrep is not None:
             rule = rules.tdmrep.match(path.decode("utf-8", "replace"))
             if rule is not None and rule.reservation == 1:
-                return Permission("false", "tdmrep.json",
-                                  f'entry {rule.index}: location "{rule.location}", tdm-reservation 1', tdmrep_id)
+                return Permission(
+                    "false",
+                    "tdmrep.json",
+                    f'entry {rule.index}: location "{rule.location}", tdm-reservation 1',
+                    tdmrep_id,
+                )
         elif _status(site.tdmrep) not in _READ:
-            unknown.append(Permission("unknown", "tdmrep.json",
-                                      f"tdmrep.json could not be read ({_status(site.tdmrep)})", tdmrep_id))
+            unknown.append(
+                Permission(
+                    "unknown", "tdmrep.json", f"tdmrep.json could not be read ({_status(site.tdmrep)})", tdmrep_id
+                )
+            )
         robots_id = site.robots.warc_record_id if site.robots else ""
         if rules.robots is not None:
             for name in agents:
                 view = self._view(rules.robots, name)
                 line = view.content_usage_no(path)
                 if line is not None:
-                    return Permission("false", "content-usage", f"Content-Usage: {line.value} (line {line.line})",
-                                      robots_id)
+                    return Permission(
+                        "false", "content-usage", f"Content-Usage: {line.value} (line {line.line})", robots_id
+                    )
                 line = view.content_signal_no
                 if line is not None:
-                    return Permission("false", "content-signal", f"Content-Signal: {line.value} (line {line.line})",
-                                      robots_id)
+                    return Permission(
+                        "false", "content-signal", f"Content-Signal: {line.value} (line {line.line})", robots_id
+                    )
                 line = view.disallow_ai_training_for(path)
                 if line is not None:
-                    return Permission("false", "disallow-ai-training",
-                                      f"DisallowAITraining: {line.value} (line {line.line})", robots_id)
+                    return Permission(
+                        "false",
+                        "disallow-ai-training",
+                        f"DisallowAITraining: {line.value} (line {line.line})",
+                        robots_id,
+                    )
         aitxt_id = site.aitxt.warc_record_id if site.aitxt else ""
         if rules.aitxt is not None:
             for name in agents:
@@ -201,7 +225,9 @@ class RunEvidence:
                 if rule is not None:
                     return Permission("false", "ai.txt", f"{rule.raw} (line {rule.line})", aitxt_id)
         elif _status(site.aitxt) not in _READ:
-            unknown.append(Permission("unknown", "ai.txt", f"ai.txt could not be read ({_status(site.aitxt)})", aitxt_id))
+            unknown.append(
+                Permission("unknown", "ai.txt", f"ai.txt could not be read ({_status(site.aitxt)})", aitxt_id)
+            )
         home_id = site.home.warc_record_id if site.home else ""
         page = site.page
         if _status(site.home) == "ok" and page is not None:
@@ -211,11 +237,13 @@ class RunEvidence:
                 if value is not None and tdm_value(value) == 1:
                     return Permission("false", "site-wide", f"tdm-reservation: 1 (home page {source})", home_id)
             if page.content_usage_header and parse_content_usage(page.content_usage_header).train_ai == "n":
-                return Permission("false", "site-wide",
-                                  f"Content-Usage: {page.content_usage_header} (home page header)", home_id)
+                return Permission(
+                    "false", "site-wide", f"Content-Usage: {page.content_usage_header} (home page header)", home_id
+                )
         else:
-            unknown.append(Permission("unknown", "site-wide",
-                                      f"the home page was not read ({_status(site.home)})", home_id))
+            unknown.append(
+                Permission("unknown", "site-wide", f"the home page was not read ({_status(site.home)})", home_id)
+            )
         return None
 
     def _read(self, site: _Site) -> _Rules:
@@ -226,11 +254,17 @@ class RunEvidence:
         elif _status(fetch) == "missing":
             robots = _EMPTY_ROBOTS  # 4xx: no robots.txt, nothing disallowed
         fetch = site.tdmrep
-        tdmrep = (self._document("tdmrep", fetch)
-                  if fetch is not None and fetch.warc_record_id and fetch.status in ("ok", "invalid") else None)
+        tdmrep = (
+            self._document("tdmrep", fetch)
+            if fetch is not None and fetch.warc_record_id and fetch.status in ("ok", "invalid")
+            else None
+        )
         fetch = site.aitxt
-        aitxt = (self._document("aitxt", fetch)
-                 if fetch is not None and fetch.warc_record_id and fetch.status == "ok" else None)
+        aitxt = (
+            self._document("aitxt", fetch)
+            if fetch is not None and fetch.warc_record_id and fetch.status == "ok"
+            else None
+        )
         rules = self._rules[site.domain] = _Rules(site, robots, tdmrep, aitxt)
         return rules
 
@@ -263,7 +297,7 @@ class RunEvidence:
     def _body(self, record_id: str) -> tuple[bytes, str] | None:
         try:
             stored = self.reader.response(record_id)
-        except Exception:  # noqa: BLE001 - a damaged record is "not read" (verify names it)
+        except Exception:
             return None
         return (stored.body, stored.truncated) if stored is not None else None
 
@@ -294,8 +328,10 @@ def write_permissions(run_dir: Path, urls_file: Path, out: Path, agent: str | No
     run = open_run(run_dir)
     label = agent or f"purpose:{purpose}"
     counts = {"true": 0, "false": 0, "unknown": 0}
-    with urls_file.open(encoding="utf-8", errors="replace") as source, \
-            out.open("w", newline="", encoding="utf-8") as target:
+    with (
+        urls_file.open(encoding="utf-8", errors="replace") as source,
+        out.open("w", newline="", encoding="utf-8") as target,
+    ):
         writer = csv.writer(target, lineterminator="\n")
         writer.writerow(PERMISSION_COLUMNS)
         for line in source:

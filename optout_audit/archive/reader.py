@@ -48,7 +48,9 @@ class ArchiveReader:
                 rows = csv.reader(handle)
                 header = next(rows, [])
                 try:
-                    record, name, offset, length = (header.index(c) for c in ("record_id", "warc_file", "offset", "length"))
+                    record, name, offset, length = (
+                        header.index(c) for c in ("record_id", "warc_file", "offset", "length")
+                    )
                 except ValueError:
                     return
                 where = self.where

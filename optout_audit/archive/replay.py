@@ -45,9 +45,10 @@ def _stored_fetch(data: dict | None) -> Fetch:
 
 class _Replayer:
     def __init__(self, run_dir: Path) -> None:
+        from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+
         from optout_audit.middlewares import ROBOTS_DECOMPRESSED_MAX
         from optout_audit.settings import DOWNLOAD_MAXSIZE
-        from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 
         self.reader = ArchiveReader(run_dir)
         with warnings.catch_warnings():  # built without a crawler: its size limits are set below
@@ -98,8 +99,9 @@ class _Replayer:
                 record.read_document(name, stored)
                 continue
             response, _cut = replayed
-            record.read_document(name, self.fetch(response, stored), _header_pairs(response), response.body,
-                                 _charset(response))
+            record.read_document(
+                name, self.fetch(response, stored), _header_pairs(response), response.body, _charset(response)
+            )
         # The licence files and TDM policy the signals point to, in the order the spider fetched them.
         licences = iter(data.get("rsl") or [])
         for kind, _url in record.followups():
@@ -115,8 +117,11 @@ class _Replayer:
 
 def _header_pairs(response: Response) -> list[tuple[str, str]]:
     # as the spider reads them (optout_audit/spiders/optout.py)
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in response.headers.items()
-            for value in values]
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        for value in values
+    ]
 
 
 def _charset(response: Response) -> str | None:
@@ -163,4 +168,3 @@ def rebuild_run(run_dir: Path, out: Path) -> dict[str, bool]:
         original = run_dir / name
         same[name] = original.is_file() and original.read_bytes() == (out / name).read_bytes()
     return same
-

@@ -27,9 +27,10 @@ import shutil
 import tempfile
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -40,8 +41,8 @@ from optout_audit.archive.finish import (
     MANIFEST_FILE,
     line_digest,
 )
-from optout_audit.files import file_sha256
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
+from optout_audit.files import file_sha256
 
 __all__ = ["Problem", "verify_run"]
 
@@ -131,8 +132,13 @@ def _name_audit_lines(run_dir: Path, problems: list[Problem]) -> None:
         lines.pop()
     for number, raw in enumerate(lines, start=1):
         if number > len(expected) or line_digest(raw) != expected[number - 1]:
-            problems.append(Problem("audit.jsonl", f"line {number} ({_domain_of(raw)})",
-                                    "differs from the line written when the run finished"))
+            problems.append(
+                Problem(
+                    "audit.jsonl",
+                    f"line {number} ({_domain_of(raw)})",
+                    "differs from the line written when the run finished",
+                )
+            )
     if len(lines) < len(expected):
         problems.append(Problem("audit.jsonl", f"lines {len(lines) + 1}-{len(expected)}", "missing"))
 
@@ -194,14 +200,23 @@ def _parse_member(name: str, member: _Member, problems: list[Problem]) -> _Recor
             problems.append(Problem(f"{ARCHIVE_DIR}/{name}", where, f"digest check failed: {problem}"))
         if checker.passed is None:
             problems.append(Problem(f"{ARCHIVE_DIR}/{name}", where, "has no digest to check"))
-    except Exception as exc:  # noqa: BLE001 - any parse failure of damaged bytes is a finding, not a crash
+    except Exception as exc:
         problems.append(Problem(f"{ARCHIVE_DIR}/{name}", where, f"not a WARC record ({type(exc).__name__}: {exc})"))
         return None
     status = record.http_headers.get_statuscode() if record.http_headers and record.rec_type == "response" else ""
-    return _Record(name, member.offset, member.length, record.rec_type, record_id,
-                   headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or "",
-                   status or "", hashlib.sha256(payload).hexdigest(), headers.get_header("WARC-Truncated") or "",
-                   headers.get_header("WARC-Concurrent-To") or "")
+    return _Record(
+        name,
+        member.offset,
+        member.length,
+        record.rec_type,
+        record_id,
+        headers.get_header("WARC-Target-URI") or "",
+        headers.get_header("WARC-Date") or "",
+        status or "",
+        hashlib.sha256(payload).hexdigest(),
+        headers.get_header("WARC-Truncated") or "",
+        headers.get_header("WARC-Concurrent-To") or "",
+    )
 
 
 def _read_archive(run_dir: Path, problems: list[Problem]) -> dict[str, _Record]:
@@ -240,8 +255,13 @@ def _read_archive(run_dir: Path, problems: list[Problem]) -> dict[str, _Record]:
             if record is None:
                 continue
             if member.header != usual:
-                problems.append(Problem(f"{ARCHIVE_DIR}/{name}", f"record {record.record_id} at offset {member.offset}",
-                                        "gzip header differs from the file's other records"))
+                problems.append(
+                    Problem(
+                        f"{ARCHIVE_DIR}/{name}",
+                        f"record {record.record_id} at offset {member.offset}",
+                        "gzip header differs from the file's other records",
+                    )
+                )
             if record.record_id in records:
                 problems.append(Problem(f"{ARCHIVE_DIR}/{name}", f"record {record.record_id}", "record id seen twice"))
             records[record.record_id] = record
@@ -280,12 +300,17 @@ def _check_evidence(run_dir: Path, records: dict[str, _Record], problems: list[P
     for index in indexes:
         expected += [line for line in index.read_bytes().split(b"\n")[1:] if line]
     stored = [line for line in path.read_bytes().split(b"\n") if line]
-    for number, (want, have) in enumerate(zip(expected, stored), start=1):
+    for number, (want, have) in enumerate(zip(expected, stored, strict=False), start=1):
         if want != have:
-            problems.append(Problem(EVIDENCE_FILE, f"line {number} ({_record_id_of(have)})",
-                                    "differs from the WARC file's own index"))
+            problems.append(
+                Problem(
+                    EVIDENCE_FILE, f"line {number} ({_record_id_of(have)})", "differs from the WARC file's own index"
+                )
+            )
     if len(stored) != len(expected):
-        problems.append(Problem(EVIDENCE_FILE, "", f"{len(stored) - 1} rows, the WARC indexes have {len(expected) - 1}"))
+        problems.append(
+            Problem(EVIDENCE_FILE, "", f"{len(stored) - 1} rows, the WARC indexes have {len(expected) - 1}")
+        )
     rows: dict[str, dict] = {}
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
@@ -296,22 +321,34 @@ def _check_evidence(run_dir: Path, records: dict[str, _Record], problems: list[P
                 problems.append(Problem(EVIDENCE_FILE, where, "no such response record in the archive"))
                 continue
             rows[record_id] = row
-            expected_fields = {"warc_file": record.file, "offset": str(record.offset), "length": str(record.length),
-                               "url": record.uri, "fetched_at": record.date, "status": record.status,
-                               "truncated": record.truncated}
+            expected_fields = {
+                "warc_file": record.file,
+                "offset": str(record.offset),
+                "length": str(record.length),
+                "url": record.uri,
+                "fetched_at": record.date,
+                "status": record.status,
+                "truncated": record.truncated,
+            }
             if not record.truncated:
                 expected_fields["sha256"] = record.sha256
             for column, value in expected_fields.items():
                 if row.get(column) != value:
-                    problems.append(Problem(EVIDENCE_FILE, where,
-                                            f"{column} is {row.get(column)!r}, the record says {value!r}"))
+                    problems.append(
+                        Problem(EVIDENCE_FILE, where, f"{column} is {row.get(column)!r}, the record says {value!r}")
+                    )
             request = records.get(row.get("request_record_id") or "")
             if request is None or request.kind != "request" or request.concurrent_to != record_id:
                 problems.append(Problem(EVIDENCE_FILE, where, "its request record is missing or not this response's"))
     for record in records.values():
         if record.kind == "response" and record.record_id not in rows:
-            problems.append(Problem(f"{ARCHIVE_DIR}/{record.file}", f"record {record.record_id} at offset {record.offset}",
-                                    "response record without a row in evidence.csv"))
+            problems.append(
+                Problem(
+                    f"{ARCHIVE_DIR}/{record.file}",
+                    f"record {record.record_id} at offset {record.offset}",
+                    "response record without a row in evidence.csv",
+                )
+            )
     return rows
 
 
@@ -349,10 +386,13 @@ def _check_audit(run_dir: Path, rows: dict[str, dict], records: dict[str, _Recor
                     problems.append(Problem("audit.jsonl", where, f"names {record_id}, not in evidence.csv"))
                     continue
                 if (row["domain"], row["document"]) != (site.get("domain"), document):
-                    problems.append(Problem("audit.jsonl", where,
-                                            f"names {record_id}, the {row['document']} of {row['domain']}"))
+                    problems.append(
+                        Problem("audit.jsonl", where, f"names {record_id}, the {row['document']} of {row['domain']}")
+                    )
                 if fetch.get("sha256") != row["sha256"]:
-                    problems.append(Problem("audit.jsonl", where, f"sha256 differs from evidence.csv's for {record_id}"))
+                    problems.append(
+                        Problem("audit.jsonl", where, f"sha256 differs from evidence.csv's for {record_id}")
+                    )
                 if fetch.get("http_status") is not None and str(fetch.get("http_status")) != row["status"]:
                     problems.append(Problem("audit.jsonl", where, f"http_status differs from record {record_id}'s"))
 
@@ -372,7 +412,7 @@ def _check_reports(run_dir: Path, problems: list[Problem]) -> None:
                 shutil.copyfile(run_dir / name, scratch / name)
         try:
             built = build_reports(scratch, generated_at=generated_at)
-        except Exception as exc:  # noqa: BLE001 - a damaged audit.jsonl may not even build
+        except Exception as exc:
             problems.append(Problem("audit.jsonl", "", f"the reports cannot be rebuilt from it ({exc})"))
             return
         for name, rebuilt in built.items():
@@ -392,11 +432,12 @@ def _compare_lines(name: str, stored: bytes, rebuilt: bytes, problems: list[Prob
         return
     have, want = stored.split(b"\n"), rebuilt.split(b"\n")
     found = 0
-    for number, (a, b) in enumerate(zip(have, want), start=1):
+    for number, (a, b) in enumerate(zip(have, want, strict=False), start=1):
         if a != b:
             first_cell = a.split(b",", 2)[1 if name in ("domains.csv",) else 0][:80].decode("utf-8", "replace")
-            problems.append(Problem(name, f"line {number} ({first_cell})",
-                                    "differs from the report rebuilt from audit.jsonl"))
+            problems.append(
+                Problem(name, f"line {number} ({first_cell})", "differs from the report rebuilt from audit.jsonl")
+            )
             found += 1
             if found >= limit:
                 return

@@ -44,8 +44,20 @@ __all__ = ["EVIDENCE_COLUMNS", "INDEX_SUFFIX", "ArchivedRecord", "WarcArchive", 
 
 #: Columns of evidence.csv and of each WARC file's index, one row per response record.
 EVIDENCE_COLUMNS = (
-    "domain", "document", "hop", "url", "fetched_at", "status", "sha256", "bytes", "truncated",
-    "warc_file", "offset", "length", "record_id", "request_record_id",
+    "domain",
+    "document",
+    "hop",
+    "url",
+    "fetched_at",
+    "status",
+    "sha256",
+    "bytes",
+    "truncated",
+    "warc_file",
+    "offset",
+    "length",
+    "record_id",
+    "request_record_id",
 )
 #: A WARC file's index of response records lives beside it under this suffix.
 INDEX_SUFFIX = ".evidence.csv"
@@ -116,10 +128,18 @@ class WarcArchive:
         self._index_writer = csv.writer(self._index, lineterminator="\n")
         self._index_writer.writerow(EVIDENCE_COLUMNS)
         self.position = 0
-        fields = {"software": self.info.get("software", ""), "format": "WARC File Format 1.1",
-                  "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}
-        fields.update({key: value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-                       for key, value in self.info.items() if key != "software"})
+        fields = {
+            "software": self.info.get("software", ""),
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        }
+        fields.update(
+            {
+                key: value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+                for key, value in self.info.items()
+                if key != "software"
+            }
+        )
         record = self._builder.create_warcinfo_record(self.name, fields)
         self.warcinfo_id = record.rec_headers.get_header("WARC-Record-ID")
         self._write(record)
@@ -172,25 +192,51 @@ class WarcArchive:
         response_id, request_id = _record_id(), _record_id()
         fetched_at = _warc_date()
         fields = [
-            ("WARC-Type", "response"), ("WARC-Record-ID", response_id), ("WARC-Date", fetched_at),
-            ("WARC-Target-URI", uri), *((("WARC-IP-Address", peer),) if peer else ()),
+            ("WARC-Type", "response"),
+            ("WARC-Record-ID", response_id),
+            ("WARC-Date", fetched_at),
+            ("WARC-Target-URI", uri),
+            *((("WARC-IP-Address", peer),) if peer else ()),
             ("WARC-Warcinfo-ID", self.warcinfo_id),
-            ("WARC-Payload-Digest", "sha256:" + payload_digest), ("WARC-Block-Digest", "sha256:" + block_digest.hexdigest()),
+            ("WARC-Payload-Digest", "sha256:" + payload_digest),
+            ("WARC-Block-Digest", "sha256:" + block_digest.hexdigest()),
             *((("WARC-Truncated", truncated),) if truncated else ()),
-            ("Content-Type", "application/http; msgtype=response"), ("Content-Length", str(len(head) + len(stored))),
+            ("Content-Type", "application/http; msgtype=response"),
+            ("Content-Length", str(len(head) + len(stored))),
         ]
         offset, length = self._write_member(b"".join((_warc_head(fields), head, stored, b"\r\n\r\n")))
-        request = (request_line + "\r\n" + "".join(f"{n}: {v}\r\n" for n, v in request_headers) + "\r\n")
+        request = request_line + "\r\n" + "".join(f"{n}: {v}\r\n" for n, v in request_headers) + "\r\n"
         request_block = request.encode("utf-8", "replace")
         fields = [
-            ("WARC-Type", "request"), ("WARC-Record-ID", request_id), ("WARC-Date", fetched_at),
-            ("WARC-Target-URI", uri), ("WARC-Warcinfo-ID", self.warcinfo_id), ("WARC-Concurrent-To", response_id),
+            ("WARC-Type", "request"),
+            ("WARC-Record-ID", request_id),
+            ("WARC-Date", fetched_at),
+            ("WARC-Target-URI", uri),
+            ("WARC-Warcinfo-ID", self.warcinfo_id),
+            ("WARC-Concurrent-To", response_id),
             ("WARC-Block-Digest", "sha256:" + hashlib.sha256(request_block).hexdigest()),
-            ("Content-Type", "application/http; msgtype=request"), ("Content-Length", str(len(request_block))),
+            ("Content-Type", "application/http; msgtype=request"),
+            ("Content-Length", str(len(request_block))),
         ]
         self._write_member(_warc_head(fields) + request_block + b"\r\n\r\n")
-        self._index_writer.writerow((domain, document, hop, uri, fetched_at, status, digest, len(body),
-                                     truncated, self.name, offset, length, response_id, request_id))
+        self._index_writer.writerow(
+            (
+                domain,
+                document,
+                hop,
+                uri,
+                fetched_at,
+                status,
+                digest,
+                len(body),
+                truncated,
+                self.name,
+                offset,
+                length,
+                response_id,
+                request_id,
+            )
+        )
         return ArchivedRecord(response_id, digest, uri, self.name, offset, length)
 
     def close(self) -> None:

@@ -33,13 +33,12 @@ RSL licence files and llms.txt (the crawler does not fetch them).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import difflib
 import functools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.robotparser import RobotFileParser
 
 from protego import Protego

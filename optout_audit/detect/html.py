@@ -139,7 +139,7 @@ Elements = tuple[list[etree._Element], list[etree._Element], list[str]]
 def _head_elements(body: bytes | str, encoding: str | None) -> Elements:
     """The head's ``<meta>`` and ``<link>`` elements, and its inline RSL scripts' texts, in document order."""
     if isinstance(body, str):
-        return _parse_head(iter([body[: MAX_DOCUMENT_BYTES]]))
+        return _parse_head(iter([body[:MAX_DOCUMENT_BYTES]]))
     if not isinstance(body, (bytes, bytearray, memoryview)):
         return [], [], []
     data = bytes(body[:MAX_DOCUMENT_BYTES])

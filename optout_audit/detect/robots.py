@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["AgentVerdict", "Group", "Line", "RobotsTxt", "Rule", "DEEP_PROBE_PATH"]
+__all__ = ["DEEP_PROBE_PATH", "AgentVerdict", "Group", "Line", "RobotsTxt", "Rule"]
 
 #: The deep page probed besides ``/`` to tell ``full`` from ``partial`` (DESIGN.md).
 DEEP_PROBE_PATH = "/some/article-2026.html"
@@ -76,7 +76,7 @@ class Group:
     ``*`` or optout-audit falls to, and are never consulted.
     """
 
-    __slots__ = ("agents", "is_global", "names", "lines", "first_line", "_rule_lines", "_rules")
+    __slots__ = ("_rule_lines", "_rules", "agents", "first_line", "is_global", "lines", "names")
 
     def __init__(self, first_line: int = 0) -> None:
         self.agents: list[str] = []  # values as written
@@ -369,7 +369,7 @@ class RobotsTxt:
     def verdict(self, agent: str) -> AgentVerdict:
         """``full`` / ``partial`` / ``none`` for ``agent``, with the deciding rule."""
         key = agent.strip().lower()
-        groups, via = self.groups_for(agent)
+        _groups, via = self.groups_for(agent)
         # Every agent that falls to the same groups gets the same answer: compute it once.
         cache_key = key if via == "named" else f"\0{via}"
         cached = self._verdicts.get(cache_key)

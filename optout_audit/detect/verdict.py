@@ -41,9 +41,9 @@ if TYPE_CHECKING:  # the agent list is handed in; detect/ never loads it
     from optout_audit.agents import Agent
 
 __all__ = [
-    "DomainVerdict",
     "DESCRIPTIVE_SIGNALS",
     "RESERVATION_SIGNALS",
+    "DomainVerdict",
     "RobotsEvidence",
     "agent_results",
     "domain_verdict",
@@ -168,8 +168,13 @@ def robots_evidence(robots: RobotsTxt, agents: Iterable[Agent]) -> RobotsEvidenc
     for group, line in robots.lines("content-usage"):
         path, usage = parse_robots_content_usage(line.value)
         evidence.content_usage.append(
-            {"agents": _agents_of(group), "value": line.value, "line": line.line, "path": path,
-             "train_ai": usage.train_ai}
+            {
+                "agents": _agents_of(group),
+                "value": line.value,
+                "line": line.line,
+                "path": path,
+                "train_ai": usage.train_ai,
+            }
         )
     for key in ("disallowaitraining", "allowaitraining"):
         for group, line in robots.lines(key):
@@ -346,8 +351,13 @@ def _joined(values: Iterable[str]) -> str:
     return " | ".join(distinct)
 
 
-def _page(headers: HeaderSignals | None, html: HtmlSignals | None, verdict: DomainVerdict,
-          reserving: set[str], signals: set[str]) -> None:
+def _page(
+    headers: HeaderSignals | None,
+    html: HtmlSignals | None,
+    verdict: DomainVerdict,
+    reserving: set[str],
+    signals: set[str],
+) -> None:
     if headers is None and html is None:
         return  # the home page was not read: noai / noimageai stay unknown
     verdict.noai = bool((headers and headers.noai) or (html and html.noai))

@@ -51,7 +51,7 @@ from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Request, Response
 
-__all__ = ["AuditCacheMiddleware", "AuditCachePolicy", "CACHE_META", "NOT_MODIFIED_FLAG"]
+__all__ = ["CACHE_META", "NOT_MODIFIED_FLAG", "AuditCacheMiddleware", "AuditCachePolicy"]
 
 #: request.meta key: the request went through the HTTP cache (so ``unchanged`` is True or False).
 CACHE_META = "optout_httpcache"

@@ -29,10 +29,9 @@ from __future__ import annotations
 from typing import Any, ClassVar, NamedTuple
 
 import aiohttp
-
+from scrapy import Request
 from scrapy.core.downloader.handlers._aiohttp import AiohttpDownloadHandler, _ClientResponse
 from scrapy.core.downloader.handlers._base_streaming import BaseStreamingDownloadHandler
-from scrapy import Request
 from scrapy.http import Headers, Response
 from scrapy.utils.ssl import _make_ssl_context
 
@@ -52,6 +51,7 @@ class ExchangeHead(NamedTuple):
     request_line: str  # e.g. "GET /robots.txt HTTP/1.1"
     request_headers: tuple[tuple[str, str], ...]  # as aiohttp sent them (Host included)
     peer: str  # the server's IP address
+
 
 #: How long an idle keep-alive connection is kept (aiohttp's default: 15 s).
 IDLE_CONNECTION_SECONDS = 5

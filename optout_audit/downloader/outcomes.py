@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import time
 
-from twisted.internet import error as net_error
-from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
-
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -22,6 +18,9 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Response
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from optout_audit.archive.middleware import ARCHIVED_META
 from optout_audit.downloader.cachepolicy import CACHE_META, NOT_MODIFIED_FLAG
@@ -130,8 +129,15 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         fault = _classify_one(exc)
         if fault:
             return fault, message
-    dropped = (ResponseFailed, ResponseNeverReceived, ResponseDataLossError, DownloadFailedError,
-               net_error.ConnectionLost, net_error.ConnectionDone, net_error.ConnectError)
+    dropped = (
+        ResponseFailed,
+        ResponseNeverReceived,
+        ResponseDataLossError,
+        DownloadFailedError,
+        net_error.ConnectionLost,
+        net_error.ConnectionDone,
+        net_error.ConnectError,
+    )
     if any(isinstance(exc, dropped) for exc in chain):
         return "connection_dropped", message
     return "error", message

@@ -13,10 +13,9 @@ import socket
 from pathlib import Path
 
 from aiohttp.abc import AbstractResolver, ResolveResult
+from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
-
-from scrapy.resolver import CachingThreadedResolver
 
 
 def read_hosts_file(path: str | Path) -> dict[str, str]:
@@ -43,7 +42,7 @@ class HostsFileResolver(CachingThreadedResolver):
             resolver.hosts = read_hosts_file(hosts_file)
         return resolver
 
-    def getHostByName(self, name, timeout=()):
+    def getHostByName(self, name, timeout=()):  # noqa: N802 - Twisted's IResolverSimple
         if self.hosts is None:
             return super().getHostByName(name, timeout)
         address = self.hosts.get(name.lower().rstrip("."))
@@ -59,14 +58,23 @@ class HostsFileAsyncResolver(AbstractResolver):
     def __init__(self, hosts: dict[str, str]) -> None:
         self.hosts = hosts
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         address = self.hosts.get(host.lower().rstrip("."))
         if address is None:
             raise OSError(f"{host} is not in the hosts file")
         address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        return [{"hostname": host, "host": address, "port": port, "family": address_family, "proto": 0,
-                 "flags": socket.AI_NUMERICHOST}]
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": address_family,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
 
     async def close(self) -> None:
         pass

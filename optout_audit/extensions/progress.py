@@ -73,8 +73,9 @@ class Progress:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         terminal = settings.getbool("OPTOUT_PROGRESS_BAR") if settings.get("OPTOUT_PROGRESS_BAR") is not None else None
-        extension = cls(settings.getint("OPTOUT_TOTAL_SITES") or None,
-                        settings.getfloat("OPTOUT_PROGRESS_INTERVAL", 30.0), terminal)
+        extension = cls(
+            settings.getint("OPTOUT_TOTAL_SITES") or None, settings.getfloat("OPTOUT_PROGRESS_INTERVAL", 30.0), terminal
+        )
         if settings.getbool("OPTOUT_PROGRESS", True):
             crawler.signals.connect(extension.opened, signal=signals.spider_opened)
             crawler.signals.connect(extension.scraped, signal=signals.item_scraped)

@@ -147,7 +147,9 @@ def build_reports(
     write_csv(paths["agents.csv"], per_agent(verdicts), AGENT_COLUMNS)
     write_csv(paths["signals.csv"], per_signal(signals, int(sites_count["ok"])), SIGNAL_COLUMNS)
     stamp = generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    summary = per_metric(sites_count, unreadable_lines=unreadable, generated_at=stamp, run=read_json_object(run_dir / RUN_FILE))
+    summary = per_metric(
+        sites_count, unreadable_lines=unreadable, generated_at=stamp, run=read_json_object(run_dir / RUN_FILE)
+    )
     write_csv(paths["summary.csv"], summary, SUMMARY_COLUMNS)
     paths["report.html"] = write_html_report(run_dir, domain_counts)  # last: the page reads the CSVs
     return paths
@@ -186,8 +188,6 @@ def _fault_counts(sites: pd.DataFrame) -> list[tuple[str, int]]:
     codes, cells = pd.factorize(neutralise(sites["fault"]))
     per_cell = np.bincount(codes[codes >= 0], minlength=len(cells))
     return [(cell, int(count)) for cell, count in zip(cells, per_cell, strict=True) if cell]
-
-
 
 
 def _no_records() -> tuple[pd.DataFrame, pd.DataFrame]:

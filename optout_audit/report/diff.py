@@ -190,15 +190,12 @@ def _ordered(changes: pd.DataFrame) -> pd.DataFrame:
     agent_rank = {name: rank for rank, name in enumerate(listed_agents()["agent"].astype("str"))}
     scope, item = changes["scope"], changes["item"]
     item_rank = (
-        item.map(domain_rank).where(scope.eq("domain"))
-        .fillna(item.map(agent_rank).where(scope.eq("agent")))
-        .fillna(0)
+        item.map(domain_rank).where(scope.eq("domain")).fillna(item.map(agent_rank).where(scope.eq("agent"))).fillna(0)
     )  # signals: 0, then by name
     keyed = changes.assign(_scope=scope.map({name: rank for rank, name in enumerate(SCOPES)}), _rank=item_rank)
-    return (
-        keyed.sort_values(["domain", "_scope", "_rank", "item"], kind="stable", ignore_index=True)
-        .drop(columns=["_scope", "_rank"])[CHANGE_COLUMNS]
-    )
+    return keyed.sort_values(["domain", "_scope", "_rank", "item"], kind="stable", ignore_index=True).drop(
+        columns=["_scope", "_rank"]
+    )[CHANGE_COLUMNS]
 
 
 def compare_runs(old: RunState, new: RunState) -> pd.DataFrame:
@@ -240,18 +237,24 @@ def summarise(changes: pd.DataFrame) -> list[str]:
     reserves = domain_rows[domain_rows["item"].eq("reserves_ai_training")]
     now, gone = int(reserves["new"].eq("yes").sum()), int(reserves["old"].eq("yes").sum())
     if now:
-        lines.append(f"+{_count(now, 'domain now reserves', 'domains now reserve')} AI training site-wide"
-                     + _names(reserves.loc[reserves["new"].eq("yes"), "domain"]))
+        lines.append(
+            f"+{_count(now, 'domain now reserves', 'domains now reserve')} AI training site-wide"
+            + _names(reserves.loc[reserves["new"].eq("yes"), "domain"])
+        )
     if gone:
-        lines.append(f"-{_count(gone, 'domain no longer reserves', 'domains no longer reserve')} AI training site-wide"
-                     + _names(reserves.loc[reserves["old"].eq("yes"), "domain"]))
+        lines.append(
+            f"-{_count(gone, 'domain no longer reserves', 'domains no longer reserve')} AI training site-wide"
+            + _names(reserves.loc[reserves["old"].eq("yes"), "domain"])
+        )
     agents = changes[changes["scope"].eq("agent")]
     for agent in MAIN_AGENTS:
         rows = agents[agents["item"].eq(agent)]
         blocks, unblocks = int(rows["new"].eq("full").sum()), int(rows["old"].eq("full").sum())
         if blocks:
-            lines.append(f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}"
-                         + _names(rows.loc[rows["new"].eq("full"), "domain"]))
+            lines.append(
+                f"+{_count(blocks, 'domain now fully blocks', 'domains now fully block')} {agent}"
+                + _names(rows.loc[rows["new"].eq("full"), "domain"])
+            )
         if unblocks:
             no_longer = _count(unblocks, "domain no longer fully blocks", "domains no longer fully block")
             lines.append(f"-{no_longer} {agent}" + _names(rows.loc[rows["old"].eq("full"), "domain"]))
@@ -265,11 +268,14 @@ def summarise(changes: pd.DataFrame) -> list[str]:
     statuses = domain_rows[domain_rows["item"].eq("status")]
     for status, (one, many) in _STATUS_WORDS.items():
         if count := int(statuses["new"].eq(status).sum()):
-            lines.append(f"{count} {one if count == 1 else many}"
-                         + _names(statuses.loc[statuses["new"].eq(status), "domain"]))
+            lines.append(
+                f"{count} {one if count == 1 else many}" + _names(statuses.loc[statuses["new"].eq(status), "domain"])
+            )
     if back := int((statuses["new"].eq("ok") & statuses["old"].ne("ok")).sum()):
-        lines.append(f"{back} {'answers' if back == 1 else 'answer'} again"
-                     + _names(statuses.loc[statuses["new"].eq("ok") & statuses["old"].ne("ok"), "domain"]))
+        lines.append(
+            f"{back} {'answers' if back == 1 else 'answer'} again"
+            + _names(statuses.loc[statuses["new"].eq("ok") & statuses["old"].ne("ok"), "domain"])
+        )
     return lines
 
 

@@ -38,6 +38,7 @@ DOMAIN_COLUMNS = [
 
 def per_domain(sites: pd.DataFrame, named: pd.DataFrame) -> pd.DataFrame:
     """One row per record with the columns of ``domains.csv`` (a chunk's frames from :mod:`optout_audit.auditfile`)."""
-    joined = {name: sites[name].str.join(";").astype("str")
-              for name in ("reservation_signals", "signals", "unread_sources")}
+    joined = {
+        name: sites[name].str.join(";").astype("str") for name in ("reservation_signals", "signals", "unread_sources")
+    }
     return sites.assign(**joined).join(agent_columns(sites, named))[DOMAIN_COLUMNS]

@@ -73,7 +73,9 @@ def read_report(path: Path) -> pd.DataFrame:
     frame = frame.astype({column: "str" for column in frame.columns if column not in dtypes})
     # Read as text, then made categorical: a fixed vocabulary keeps its categories (and order) even
     # where a run has no row of some value.
-    frame = frame.astype({column: dtype for column, dtype in dtypes.items() if column in frame and read[column] == "str"})
+    frame = frame.astype(
+        {column: dtype for column, dtype in dtypes.items() if column in frame and read[column] == "str"}
+    )
     for column in _DATES.get(path.name, []):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame

@@ -37,11 +37,19 @@ def count_sites(sites: pd.DataFrame) -> pd.Series:
     # Sites that answered whose verdict is unknown only because a source that could say yes was not read
     # (not a "no": see the README's verdict semantics).
     unread = sites["unread_sources"].map(bool, na_action="ignore").fillna(False).astype(bool)
-    unknown_unread = {"reserves_unknown_unread": int((unread & sites["reserves_ai_training"].eq("unknown")
-                                                      & sites["status"].eq("ok")).sum())}
+    unknown_unread = {
+        "reserves_unknown_unread": int(
+            (unread & sites["reserves_ai_training"].eq("unknown") & sites["status"].eq("ok")).sum()
+        )
+    }
     return pd.concat(
-        [pd.Series({"sites": len(sites)}), status, reserves.add_prefix("reserves_"), pd.Series(unknown_unread),
-         pd.Series(flags)]
+        [
+            pd.Series({"sites": len(sites)}),
+            status,
+            reserves.add_prefix("reserves_"),
+            pd.Series(unknown_unread),
+            pd.Series(flags),
+        ]
     ).astype("int64")
 
 

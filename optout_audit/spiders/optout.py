@@ -34,8 +34,8 @@ from twisted.python.failure import Failure
 from optout_audit.agents import ai_agents, training_agents
 from optout_audit.app.inputs import InvalidLine, Target, read_targets
 from optout_audit.detect.body import ROBOTS_MAX_BYTES
-from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.downloader.outcomes import CONNECT_FAULTS, fetch_from_failure, fetch_from_response, utc_now
+from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.items import Fetch, SiteAudit
 from optout_audit.publicsuffix import registered_domain
 from optout_audit.record import DOCUMENT_PATHS, SiteRecord, invalid_record
@@ -69,7 +69,7 @@ def _keeps_the_site(method):
     async def guarded(self, result, **kwargs):
         try:
             return await method(self, result, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - any bug, reported in the site's row
+        except Exception as exc:
             state: SiteState = kwargs.get("state") or result.request.cb_kwargs["state"]
             self.logger.exception("internal error while auditing %s", state.target.host)
             self._close_site(state)
@@ -81,8 +81,14 @@ def _keeps_the_site(method):
 class OptoutSpider(scrapy.Spider):
     name = "optout"
 
-    def __init__(self, input: str | None = None, skip_hosts: Any = None, shard: str | None = None,
-                 source: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        input: str | None = None,
+        skip_hosts: Any = None,
+        shard: str | None = None,
+        source: Any = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         # A distributed run's worker (optout_audit.distributed.source.QueueSource): its sites come
         # from the run's queue, through ``source.targets()``, not from an input file.
@@ -146,8 +152,13 @@ class OptoutSpider(scrapy.Spider):
 
     def _new_site(self, target: Target) -> SiteState:
         audit = SiteAudit(
-            input=target.input, line=target.line, domain=target.host, origin=target.origin,
-            registered_domain=registered_domain(target.host), url=target.url, started_at=utc_now(),
+            input=target.input,
+            line=target.line,
+            domain=target.host,
+            origin=target.origin,
+            registered_domain=registered_domain(target.host),
+            url=target.url,
+            started_at=utc_now(),
         )
         timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT") if hasattr(self, "crawler") else None
         return SiteState(target, SiteRecord(audit, self.agents, self.training, timeout), target.url)
@@ -170,8 +181,9 @@ class OptoutSpider(scrapy.Spider):
     def _robots_request(self, state: SiteState) -> Request:
         # No size cap while downloading (a big file is cut at ROBOTS_MAX_BYTES by on_bytes_received and
         # parsed on its head); RobotsBodyCapMiddleware restores a cap before decompression.
-        return self._request(state, "robots.txt", self.on_robots, self.on_robots_failure, robots_body=True,
-                             download_maxsize=0)
+        return self._request(
+            state, "robots.txt", self.on_robots, self.on_robots_failure, robots_body=True, download_maxsize=0
+        )
 
     @_keeps_the_site
     async def on_robots(self, response: Response, state: SiteState):
@@ -194,7 +206,7 @@ class OptoutSpider(scrapy.Spider):
             fetch.url, fetch.redirects = hops[0], len(hops)
         elif not state.target.scheme_given and state.root.startswith("https://") and fetch.fault in CONNECT_FAULTS:
             # A bare domain: https could not connect, try http.
-            state.root = "http://" + state.root[len("https://"):]
+            state.root = "http://" + state.root[len("https://") :]
             state.record.audit.url = state.root
             self.in_flight += 1
             return self._robots_request(state)
@@ -220,7 +232,7 @@ class OptoutSpider(scrapy.Spider):
                     response, hops, refused = await self._download_home(request, record)
                 else:
                     response, hops, refused = await engine.download_async(request), [], None
-            except Exception:  # noqa: BLE001 - every download failure is recorded as the step's fetch
+            except Exception:
                 self.in_flight -= 1
                 if self._stopping():
                     return self._abandon(state)
@@ -243,7 +255,7 @@ class OptoutSpider(scrapy.Spider):
             self.in_flight += 1
             try:
                 response = await engine.download_async(request)
-            except Exception:  # noqa: BLE001 - recorded as the follow-up's fetch
+            except Exception:
                 self.in_flight -= 1
                 if self._stopping():
                     return self._abandon(state)

@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-port", type=int, default=80)
     serve.add_argument("--https-port", type=int, default=443)
     serve.add_argument("--workers", type=int, default=1, help="processes accepting on the same sockets")
-    serve.add_argument("--workdir", type=Path, help="for the certificate and default hosts file (default: a new temp dir)")
+    serve.add_argument(
+        "--workdir", type=Path, help="for the certificate and default hosts file (default: a new temp dir)"
+    )
     serve.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     commands.add_parser("demo-input", help="print the demo's input URL list")
     return parser
@@ -62,9 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="webfarm-"))
     workdir.mkdir(parents=True, exist_ok=True)
     options = ServeOptions(
-        workdir=workdir, hosts_out=args.hosts_out, ready_file=args.ready_file, request_log=args.request_log,
-        latency=args.latency, address=args.address, http_port=args.http_port, https_port=args.https_port,
-        workers=max(1, args.workers), parent_pid=args.parent_pid,
+        workdir=workdir,
+        hosts_out=args.hosts_out,
+        ready_file=args.ready_file,
+        request_log=args.request_log,
+        latency=args.latency,
+        address=args.address,
+        http_port=args.http_port,
+        https_port=args.https_port,
+        workers=max(1, args.workers),
+        parent_pid=args.parent_pid,
     )
     return main_serve(load_web(args.sites), options)
 

@@ -51,7 +51,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from optout_audit.webfarm.faults import Drop, Huge, Redirect, brotli_bomb, deflate_bomb, gzip_bomb
+from optout_audit.webfarm.faults import Drop, Huge, brotli_bomb, deflate_bomb, gzip_bomb
 from optout_audit.webfarm.model import Resource, Site, StaticWeb
 from optout_audit.webfarm.pages import home_page
 
@@ -74,14 +74,30 @@ class DemoSite:
 _ENTRIES: list[DemoSite] = []
 
 #: The reading of a site that answered and reserves nothing on any page (overridden per site).
-_OK = {"status": "ok", "robots_status": "ok", "blocks_all_crawlers": False, "noai": False, "noimageai": False,
-       "tdm_reservation": None, "content_signal": "", "content_usage": "", "home_page_fetched": True}
+_OK = {
+    "status": "ok",
+    "robots_status": "ok",
+    "blocks_all_crawlers": False,
+    "noai": False,
+    "noimageai": False,
+    "tdm_reservation": None,
+    "content_signal": "",
+    "content_usage": "",
+    "home_page_fetched": True,
+}
 #: The reading of a site that could not be audited.
-_UNKNOWN = {"reserves_ai_training": "unknown", "blocks_all_crawlers": None, "noai": None, "noimageai": None,
-            "tdm_reservation": None}
+_UNKNOWN = {
+    "reserves_ai_training": "unknown",
+    "blocks_all_crawlers": None,
+    "noai": None,
+    "noimageai": None,
+    "tdm_reservation": None,
+}
 
 
-def _demo(host: str, input_line: str | None = None, **expect: Any) -> Callable[[Callable[[], list[Site]]], Callable[[], list[Site]]]:
+def _demo(
+    host: str, input_line: str | None = None, **expect: Any
+) -> Callable[[Callable[[], list[Site]]], Callable[[], list[Site]]]:
     """Register a demo site builder with its expected reading."""
 
     def register(build: Callable[[], list[Site]]) -> Callable[[], list[Site]]:
@@ -92,8 +108,17 @@ def _demo(host: str, input_line: str | None = None, **expect: Any) -> Callable[[
     return register
 
 
-def _site(host: str, title: str, robots: str | Resource | None, *, head: str = "", home_headers: list[tuple[str, str]] | None = None,
-          lang: str = "en", extra: dict[str, Resource] | None = None, **site_kw: Any) -> Site:
+def _site(
+    host: str,
+    title: str,
+    robots: str | Resource | None,
+    *,
+    head: str = "",
+    home_headers: list[tuple[str, str]] | None = None,
+    lang: str = "en",
+    extra: dict[str, Resource] | None = None,
+    **site_kw: Any,
+) -> Site:
     """A normal site: robots.txt (None: 404), a home page with ``head`` meta tags, and ``extra`` paths."""
     resources: dict[str, Resource] = {}
     if isinstance(robots, str):
@@ -113,9 +138,13 @@ def _data(name: str) -> str:
 # --- robots.txt ---------------------------------------------------------------------------------
 
 
-@_demo("gptbot-blocker.example", agents={"GPTBot": "full", "ChatGPT-User": "none", "OAI-SearchBot": "none",
-       "ClaudeBot": "none", "CCBot": "none"}, named={"GPTBot": True, "ClaudeBot": False},
-       reserves_ai_training="yes", **_OK)
+@_demo(
+    "gptbot-blocker.example",
+    agents={"GPTBot": "full", "ChatGPT-User": "none", "OAI-SearchBot": "none", "ClaudeBot": "none", "CCBot": "none"},
+    named={"GPTBot": True, "ClaudeBot": False},
+    reserves_ai_training="yes",
+    **_OK,
+)
 def gptbot_blocker() -> list[Site]:
     """robots.txt names GPTBot with ``Disallow: /``; ``User-agent: *`` allows everything else.
     Reading: GPTBot full (named); other agents none; reserves yes (robots.txt); home page fetched.
@@ -124,9 +153,22 @@ def gptbot_blocker() -> list[Site]:
     return [_site("gptbot-blocker.example", "The GPTBot Blocker Gazette", robots)]
 
 
-@_demo("ai-robots-list.example", agents={"GPTBot": "full", "ClaudeBot": "full", "CCBot": "full", "Google-Extended": "full",
-       "Applebot-Extended": "full", "Bytespider": "full", "PerplexityBot": "full", "meta-externalagent": "full"},
-       named={"GPTBot": True, "Google-Extended": True}, reserves_ai_training="yes", **_OK)
+@_demo(
+    "ai-robots-list.example",
+    agents={
+        "GPTBot": "full",
+        "ClaudeBot": "full",
+        "CCBot": "full",
+        "Google-Extended": "full",
+        "Applebot-Extended": "full",
+        "Bytespider": "full",
+        "PerplexityBot": "full",
+        "meta-externalagent": "full",
+    },
+    named={"GPTBot": True, "Google-Extended": True},
+    reserves_ai_training="yes",
+    **_OK,
+)
 def ai_robots_list() -> list[Site]:
     """robots.txt is the ai.robots.txt block list (166 agents of the bundled robots.json in one group,
     ``Disallow: /``). Reading: every agent of the list full and named; reserves yes; our own token is
@@ -135,9 +177,21 @@ def ai_robots_list() -> list[Site]:
     return [_site("ai-robots-list.example", "AI Robots List Weekly", robots)]
 
 
-@_demo("wildcard-block.example", **{**_OK, **dict(agents={"GPTBot": "full", "CCBot": "full", "ClaudeBot": "full"},
-       named={"GPTBot": False}, blocks_all_crawlers=True, reserves_ai_training="yes", home_page_fetched=False,
-       noai=None, noimageai=None)})
+@_demo(
+    "wildcard-block.example",
+    **{
+        **_OK,
+        **dict(
+            agents={"GPTBot": "full", "CCBot": "full", "ClaudeBot": "full"},
+            named={"GPTBot": False},
+            blocks_all_crawlers=True,
+            reserves_ai_training="yes",
+            home_page_fetched=False,
+            noai=None,
+            noimageai=None,
+        ),
+    },
+)
 def wildcard_block() -> list[Site]:
     """robots.txt ``User-agent: *`` / ``Disallow: /``: every crawler is shut out, us included.
     Reading: every agent full via the wildcard (not named); blocks_all_crawlers true; reserves yes;
@@ -145,16 +199,26 @@ def wildcard_block() -> list[Site]:
     return [_site("wildcard-block.example", "Wildcard Block Times", "User-agent: *\nDisallow: /\n")]
 
 
-@_demo("partial.example", agents={"GPTBot": "partial", "CCBot": "none"}, named={"GPTBot": True},
-       reserves_ai_training="partial", **_OK)
+@_demo(
+    "partial.example",
+    agents={"GPTBot": "partial", "CCBot": "none"},
+    named={"GPTBot": True},
+    reserves_ai_training="partial",
+    **_OK,
+)
 def partial() -> list[Site]:
     """robots.txt disallows GPTBot on ``/private/`` only. Reading: GPTBot partial (named); reserves partial."""
     robots = "User-agent: GPTBot\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n"
     return [_site("partial.example", "Partial Post", robots)]
 
 
-@_demo("google-only.example", agents={"Google-Extended": "none", "GPTBot": "none"}, named={"Google-Extended": False},
-       reserves_ai_training="no", **_OK)
+@_demo(
+    "google-only.example",
+    agents={"Google-Extended": "none", "GPTBot": "none"},
+    named={"Google-Extended": False},
+    reserves_ai_training="no",
+    **_OK,
+)
 def google_only() -> list[Site]:
     """robots.txt ``User-agent: Google`` / ``Disallow: /`` only. Product tokens match exactly
     (RFC 9309, Google's parser): the group covers neither Google-Extended nor Googlebot (protego's
@@ -163,7 +227,13 @@ def google_only() -> list[Site]:
     return [_site("google-only.example", "Google Only Courier", "User-agent: Google\nDisallow: /\n")]
 
 
-@_demo("open.example", input_line="open.example", agents={"GPTBot": "none", "CCBot": "none"}, reserves_ai_training="no", **_OK)
+@_demo(
+    "open.example",
+    input_line="open.example",
+    agents={"GPTBot": "none", "CCBot": "none"},
+    reserves_ai_training="no",
+    **_OK,
+)
 def open_site() -> list[Site]:
     """Nothing reserved anywhere: robots.txt allows all, the home page has an ordinary
     ``robots`` meta (``index, follow``), no tdmrep.json, no ai.txt (both 404). Given as a bare
@@ -172,8 +242,14 @@ def open_site() -> list[Site]:
     return [_site("open.example", "Open Example Daily", ALLOW_ALL, head=head)]
 
 
-@_demo("xn--bcher-kva.test", input_line="https://bücher.test/", agents={"CCBot": "full", "GPTBot": "none"},
-       named={"CCBot": True}, reserves_ai_training="yes", **_OK)
+@_demo(
+    "xn--bcher-kva.test",
+    input_line="https://bücher.test/",
+    agents={"CCBot": "full", "GPTBot": "none"},
+    named={"CCBot": True},
+    reserves_ai_training="yes",
+    **_OK,
+)
 def buecher() -> list[Site]:
     """An internationalised name: the input says ``bücher.test``; the domain is reported and
     served as ``xn--bcher-kva.test``. robots.txt disallows CCBot. Reading: domain
@@ -185,8 +261,12 @@ def buecher() -> list[Site]:
 # --- page-level signals -------------------------------------------------------------------------
 
 
-@_demo("noai-meta.example", agents={"GPTBot": "none"}, reserves_ai_training="yes",
-       **{**_OK, "noai": True, "noimageai": True})
+@_demo(
+    "noai-meta.example",
+    agents={"GPTBot": "none"},
+    reserves_ai_training="yes",
+    **{**_OK, "noai": True, "noimageai": True},
+)
 def noai_meta() -> list[Site]:
     """The home page has ``<meta name="robots" content="noai, noimageai">``; robots.txt allows all.
     Reading: noai true, noimageai true; reserves yes."""
@@ -194,16 +274,29 @@ def noai_meta() -> list[Site]:
     return [_site("noai-meta.example", "NoAI Meta Review", ALLOW_ALL, head=head)]
 
 
-@_demo("noai-header.example", input_line="noai-header.example", agents={"GPTBot": "none"}, reserves_ai_training="yes",
-       **{**_OK, "noai": True, "noimageai": False})
+@_demo(
+    "noai-header.example",
+    input_line="noai-header.example",
+    agents={"GPTBot": "none"},
+    reserves_ai_training="yes",
+    **{**_OK, "noai": True, "noimageai": False},
+)
 def noai_header() -> list[Site]:
     """The home page answers with ``X-Robots-Tag: noai`` (header only, no meta tag). Given as a
     bare domain in the input. Reading: noai true, noimageai false; reserves yes."""
     return [_site("noai-header.example", "NoAI Header Herald", ALLOW_ALL, home_headers=[("X-Robots-Tag", "noai")])]
 
 
-@_demo("tdmrep-file.example", reserves_ai_training="yes",
-       **{**_OK, "tdm_reservation": 1, "tdm_source": "tdmrep.json", "tdm_policy": "https://tdmrep-file.example/tdm/policy.json"})
+@_demo(
+    "tdmrep-file.example",
+    reserves_ai_training="yes",
+    **{
+        **_OK,
+        "tdm_reservation": 1,
+        "tdm_source": "tdmrep.json",
+        "tdm_policy": "https://tdmrep-file.example/tdm/policy.json",
+    },
+)
 def tdmrep_file() -> list[Site]:
     """``/.well-known/tdmrep.json`` reserves ``/`` (the whole site) with a TDM policy, which is
     served too. Reading: tdm_reservation 1 from tdmrep.json, tdm_policy
@@ -223,14 +316,21 @@ def tdmrep_partial() -> list[Site]:
     reserves partial (some locations reserved)."""
     tdmrep = [
         {"location": "/articles/*.jpg", "tdm-reservation": 0},
-        {"location": "/articles/", "tdm-reservation": 1, "tdm-policy": "https://tdmrep-partial.example/tdm/policy.json"},
+        {
+            "location": "/articles/",
+            "tdm-reservation": 1,
+            "tdm-policy": "https://tdmrep-partial.example/tdm/policy.json",
+        },
     ]
     extra = {"/.well-known/tdmrep.json": Resource.json(tdmrep)}
     return [_site("tdmrep-partial.example", "TDMRep Partial Journal", ALLOW_ALL, extra=extra)]
 
 
-@_demo("tdm-header.example", reserves_ai_training="yes",
-       **{**_OK, "tdm_reservation": 1, "tdm_source": "header", "tdm_policy": "https://tdm-header.example/tdm/policy.json"})
+@_demo(
+    "tdm-header.example",
+    reserves_ai_training="yes",
+    **{**_OK, "tdm_reservation": 1, "tdm_source": "header", "tdm_policy": "https://tdm-header.example/tdm/policy.json"},
+)
 def tdm_header() -> list[Site]:
     """The home page answers with ``tdm-reservation: 1`` and ``tdm-policy`` headers (TDMRep
     technique 2); no tdmrep.json. Reading: tdm_reservation 1 from the header, tdm_policy
@@ -239,18 +339,27 @@ def tdm_header() -> list[Site]:
     return [_site("tdm-header.example", "TDM Header Bulletin", ALLOW_ALL, home_headers=headers)]
 
 
-@_demo("tdm-meta.example", reserves_ai_training="yes",
-       **{**_OK, "tdm_reservation": 1, "tdm_source": "meta", "tdm_policy": "https://tdm-meta.example/tdm/policy.html"})
+@_demo(
+    "tdm-meta.example",
+    reserves_ai_training="yes",
+    **{**_OK, "tdm_reservation": 1, "tdm_source": "meta", "tdm_policy": "https://tdm-meta.example/tdm/policy.html"},
+)
 def tdm_meta() -> list[Site]:
     """The home page has ``<meta name="tdm-reservation" content="1">`` and a ``tdm-policy`` meta
     (TDMRep technique 3). Reading: tdm_reservation 1 from the meta tag; reserves yes."""
-    head = ('  <meta name="tdm-reservation" content="1">\n'
-            '  <meta name="tdm-policy" content="https://tdm-meta.example/tdm/policy.html">\n')
+    head = (
+        '  <meta name="tdm-reservation" content="1">\n'
+        '  <meta name="tdm-policy" content="https://tdm-meta.example/tdm/policy.html">\n'
+    )
     return [_site("tdm-meta.example", "TDM Meta Monthly", ALLOW_ALL, head=head)]
 
 
-@_demo("content-signal.example", agents={"GPTBot": "none", "CCBot": "none"}, reserves_ai_training="yes",
-       **{**_OK, "content_signal": "search=yes, ai-train=no"})
+@_demo(
+    "content-signal.example",
+    agents={"GPTBot": "none", "CCBot": "none"},
+    reserves_ai_training="yes",
+    **{**_OK, "content_signal": "search=yes, ai-train=no"},
+)
 def content_signal() -> list[Site]:
     """robots.txt is a Cloudflare-managed block: policy comment, ``User-Agent: *`` /
     ``Content-Signal: search=yes, ai-train=no`` / ``Allow: /``. Reading: content_signal
@@ -259,14 +368,20 @@ def content_signal() -> list[Site]:
     return [_site("content-signal.example", "Content Signal Chronicle", robots)]
 
 
-@_demo("content-usage.example", agents={"GPTBot": "none"}, reserves_ai_training="yes",
-       **{**_OK, "content_usage": "train-ai=n"})
+@_demo(
+    "content-usage.example",
+    agents={"GPTBot": "none"},
+    reserves_ai_training="yes",
+    **{**_OK, "content_usage": "train-ai=n"},
+)
 def content_usage() -> list[Site]:
     """IETF aipref: robots.txt has ``Content-Usage: train-ai=n`` in its ``User-Agent: *`` group,
     and the home page answers ``Content-Usage: train-ai=n``. Reading: content_usage train-ai=n;
     every agent none; reserves yes."""
     robots = "User-Agent: *\nAllow: /\nContent-Usage: train-ai=n\n"
-    return [_site("content-usage.example", "Content Usage Observer", robots, home_headers=[("Content-Usage", "train-ai=n")])]
+    return [
+        _site("content-usage.example", "Content Usage Observer", robots, home_headers=[("Content-Usage", "train-ai=n")])
+    ]
 
 
 @_demo("aitxt.example", agents={"GPTBot": "none"}, reserves_ai_training="yes", aitxt_disallows_all=True, **_OK)
@@ -280,8 +395,15 @@ def aitxt() -> list[Site]:
 # --- fetch outcomes -----------------------------------------------------------------------------
 
 
-@_demo("redirects.example", agents={"CCBot": "full", "GPTBot": "none"}, named={"CCBot": True},
-       reserves_ai_training="yes", robots_redirects=2, robots_final_url="https://static.redirects.example/robots/main.txt", **_OK)
+@_demo(
+    "redirects.example",
+    agents={"CCBot": "full", "GPTBot": "none"},
+    named={"CCBot": True},
+    reserves_ai_training="yes",
+    robots_redirects=2,
+    robots_final_url="https://static.redirects.example/robots/main.txt",
+    **_OK,
+)
 def redirects() -> list[Site]:
     """robots.txt redirects across hosts twice: ``redirects.example`` 301 ->
     ``www.redirects.example`` 302 -> ``static.redirects.example/robots/main.txt``, which
@@ -289,18 +411,28 @@ def redirects() -> list[Site]:
     2 redirects; CCBot full (named); reserves yes."""
     robots = "User-agent: CCBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
     return [
-        _site("redirects.example", "Redirects Register",
-              Resource.redirect("https://www.redirects.example/robots.txt", 301)),
-        Site("www.redirects.example", {
-            "/robots.txt": Resource.redirect("https://static.redirects.example/robots/main.txt", 302),
-            "/": Resource.html(home_page("www.redirects.example", "Redirects Register")),
-        }),
+        _site(
+            "redirects.example",
+            "Redirects Register",
+            Resource.redirect("https://www.redirects.example/robots.txt", 301),
+        ),
+        Site(
+            "www.redirects.example",
+            {
+                "/robots.txt": Resource.redirect("https://static.redirects.example/robots/main.txt", 302),
+                "/": Resource.html(home_page("www.redirects.example", "Redirects Register")),
+            },
+        ),
         Site("static.redirects.example", {"/robots/main.txt": Resource.text(robots).with_validators()}),
     ]
 
 
-@_demo("redirect-loop.example", agents={"GPTBot": "none", "CCBot": "none"}, reserves_ai_training="no",
-       **{**_OK, "robots_status": "missing"})
+@_demo(
+    "redirect-loop.example",
+    agents={"GPTBot": "none", "CCBot": "none"},
+    reserves_ai_training="no",
+    **{**_OK, "robots_status": "missing"},
+)
 def redirect_loop() -> list[Site]:
     """robots.txt redirects in a loop (``/robots.txt`` -> ``/robots-a.txt`` -> ``/robots-b.txt``
     -> ``/robots.txt``). More than 5 redirects means "unavailable" (RFC 9309): as for a 4xx,
@@ -313,8 +445,12 @@ def redirect_loop() -> list[Site]:
     return [_site("redirect-loop.example", "Redirect Loop Ledger", None, extra=loop)]
 
 
-@_demo("forbidden.example", agents={"GPTBot": "none", "CCBot": "none"}, reserves_ai_training="no",
-       **{**_OK, "robots_status": "missing"})
+@_demo(
+    "forbidden.example",
+    agents={"GPTBot": "none", "CCBot": "none"},
+    reserves_ai_training="no",
+    **{**_OK, "robots_status": "missing"},
+)
 def forbidden() -> list[Site]:
     """robots.txt answers 403 (a bot wall). RFC 9309: any 4xx means no robots.txt, crawl freely.
     Reading: robots_status missing; every agent none (not unknown); reserves no."""
@@ -322,8 +458,13 @@ def forbidden() -> list[Site]:
     return [_site("forbidden.example", "Forbidden Fortnightly", robots)]
 
 
-@_demo("huge-robots.example", agents={"GPTBot": "full", "CCBot": "none"}, named={"GPTBot": True},
-       reserves_ai_training="yes", **{**_OK, "robots_status": "too_large"})
+@_demo(
+    "huge-robots.example",
+    agents={"GPTBot": "full", "CCBot": "none"},
+    named={"GPTBot": True},
+    reserves_ai_training="yes",
+    **{**_OK, "robots_status": "too_large"},
+)
 def huge_robots() -> list[Site]:
     """robots.txt is 20 MiB: a real group (GPTBot ``Disallow: /``, ``*`` allowed) then comment
     padding. A crawler reads its head only (RFC 9309 asks for at least 500 KiB). Reading:
@@ -333,8 +474,12 @@ def huge_robots() -> list[Site]:
     return [_site("huge-robots.example", "Huge Robots Review", robots)]
 
 
-@_demo("bomb.example", agents={"GPTBot": "none"}, reserves_ai_training="unknown",
-       **{**_OK, "noai": None, "noimageai": None})
+@_demo(
+    "bomb.example",
+    agents={"GPTBot": "none"},
+    reserves_ai_training="unknown",
+    **{**_OK, "noai": None, "noimageai": None},
+)
 def bomb() -> list[Site]:
     """Compression bombs: the home page is a gzip bomb (256 MiB from 265 KB: under a 1 MiB download
     cap, so only a decompression cap stops it), tdmrep.json a brotli bomb (1 GiB from 809 bytes)
@@ -344,12 +489,18 @@ def bomb() -> list[Site]:
     and ai.txt, which could have, were not read: a failure is never "no")."""
     html_head = b"<!DOCTYPE html>\n<html><head><title>Bomb</title></head><body>\n"
     extra = {
-        "/.well-known/tdmrep.json": Resource(200, b"", [("Content-Type", "application/json")], fault=brotli_bomb(fill=b" ")),
+        "/.well-known/tdmrep.json": Resource(
+            200, b"", [("Content-Type", "application/json")], fault=brotli_bomb(fill=b" ")
+        ),
         "/ai.txt": Resource(200, b"", [("Content-Type", "text/plain")], fault=deflate_bomb(fill=b"\n")),
     }
     site = _site("bomb.example", "Bomb Bulletin", ALLOW_ALL, extra=extra)
-    site.resources["/"] = Resource(200, b"", [("Content-Type", "text/html; charset=utf-8")],
-                                   fault=gzip_bomb(256 << 20, prefix=html_head, fill=b" "))
+    site.resources["/"] = Resource(
+        200,
+        b"",
+        [("Content-Type", "text/html; charset=utf-8")],
+        fault=gzip_bomb(256 << 20, prefix=html_head, fill=b" "),
+    )
     return [site]
 
 
@@ -358,23 +509,35 @@ def spa_catchall() -> list[Site]:
     """A single-page app answers every path with the same 200 HTML page: robots.txt,
     tdmrep.json and ai.txt included. Reading: robots_status invalid (HTML is not a robots.txt);
     tdmrep.json invalid (not a JSON array); ai.txt not a Spawning file; reserves no."""
-    page = Resource.html(home_page("spa-catchall.example", "SPA Catch-all", head_extra='  <script src="/app.js"></script>\n'))
+    page = Resource.html(
+        home_page("spa-catchall.example", "SPA Catch-all", head_extra='  <script src="/app.js"></script>\n')
+    )
     return [Site("spa-catchall.example", {}, default=page)]
 
 
-@_demo("server-error.example", agents={"GPTBot": "unknown", "CCBot": "unknown"}, **{**_OK, **_UNKNOWN,
-       "robots_status": "server_error", "home_page_fetched": False})
+@_demo(
+    "server-error.example",
+    agents={"GPTBot": "unknown", "CCBot": "unknown"},
+    **{**_OK, **_UNKNOWN, "robots_status": "server_error", "home_page_fetched": False},
+)
 def server_error() -> list[Site]:
     """robots.txt answers 503 (with ``Retry-After``). RFC 9309: 5xx means complete disallow for us,
     so the home page is NEVER requested; tdmrep.json and ai.txt (404) are still fetched. Reading:
     status ok; robots_status server_error; every agent unknown; reserves unknown."""
-    robots = Resource.html("<!DOCTYPE html><title>503</title><h1>Service Unavailable</h1>\n", status=503,
-                           headers=[("Retry-After", "3600")])
+    robots = Resource.html(
+        "<!DOCTYPE html><title>503</title><h1>Service Unavailable</h1>\n", status=503, headers=[("Retry-After", "3600")]
+    )
     return [_site("server-error.example", "Server Error Sentinel", robots)]
 
 
-@_demo("slow.example", status="timeout", robots_status="timeout", agents={"GPTBot": "unknown"},
-       home_page_fetched=False, **_UNKNOWN)
+@_demo(
+    "slow.example",
+    status="timeout",
+    robots_status="timeout",
+    agents={"GPTBot": "unknown"},
+    home_page_fetched=False,
+    **_UNKNOWN,
+)
 def slow() -> list[Site]:
     """Every path (robots.txt, home page, unknown paths) answers only after 30 s, far beyond the
     demo's 5 s timeout. Reading: status timeout; robots_status timeout; every agent unknown;
@@ -386,31 +549,59 @@ def slow() -> list[Site]:
     return [site]
 
 
-@_demo("dropped.example", status="error", robots_status="error", fault="connection_dropped",
-       agents={"GPTBot": "unknown"}, **_UNKNOWN)
+@_demo(
+    "dropped.example",
+    status="error",
+    robots_status="error",
+    fault="connection_dropped",
+    agents={"GPTBot": "unknown"},
+    **_UNKNOWN,
+)
 def dropped() -> list[Site]:
     """Every answer announces its full ``Content-Length`` and the connection closes after 100 bytes
     of body (robots.txt, home page, every other path). Reading: status error; robots_status error
     (fault connection_dropped); every agent unknown; reserves unknown."""
     robots = (ALLOW_ALL.format(host="dropped.example") + "# " + "padding " * 200 + "\n").encode()
     page = home_page("dropped.example", "Dropped Dispatch").encode()
-    site = Site("dropped.example", {
-        "/robots.txt": Resource(200, robots, [("Content-Type", "text/plain")], fault=Drop(after=100)),
-        "/": Resource(200, page, [("Content-Type", "text/html")], fault=Drop(after=100)),
-    }, default=Resource(404, b"<!DOCTYPE html><title>404</title>" + b" " * 1000, [("Content-Type", "text/html")], fault=Drop(after=100)))
+    site = Site(
+        "dropped.example",
+        {
+            "/robots.txt": Resource(200, robots, [("Content-Type", "text/plain")], fault=Drop(after=100)),
+            "/": Resource(200, page, [("Content-Type", "text/html")], fault=Drop(after=100)),
+        },
+        default=Resource(
+            404,
+            b"<!DOCTYPE html><title>404</title>" + b" " * 1000,
+            [("Content-Type", "text/html")],
+            fault=Drop(after=100),
+        ),
+    )
     return [site]
 
 
-@_demo("down.example", status="unreachable", robots_status="unreachable", fault="connection_refused",
-       agents={"GPTBot": "unknown"}, home_page_fetched=False, **_UNKNOWN)
+@_demo(
+    "down.example",
+    status="unreachable",
+    robots_status="unreachable",
+    fault="connection_refused",
+    agents={"GPTBot": "unknown"},
+    home_page_fetched=False,
+    **_UNKNOWN,
+)
 def down() -> list[Site]:
     """Nothing listens on the host's address: every connection is refused. Reading: status
     unreachable (fault connection_refused); every agent unknown; reserves unknown."""
     return [Site("down.example", network="refused")]
 
 
-@_demo("tls-broken.example", status="unreachable", robots_status="unreachable", fault="tls_error",
-       agents={"GPTBot": "unknown"}, **_UNKNOWN)
+@_demo(
+    "tls-broken.example",
+    status="unreachable",
+    robots_status="unreachable",
+    fault="tls_error",
+    agents={"GPTBot": "unknown"},
+    **_UNKNOWN,
+)
 def tls_broken() -> list[Site]:
     """Port 443 answers the TLS ClientHello with plain-text garbage (port 80 would serve the
     site). The input is https. Reading: status unreachable (fault tls_error); every agent
@@ -419,8 +610,15 @@ def tls_broken() -> list[Site]:
     return [_site("tls-broken.example", "TLS Broken Tribune", ALLOW_ALL, network="tls_fail")]
 
 
-@_demo("no-such-host.example", status="unreachable", robots_status="unreachable", fault="dns_error",
-       agents={"GPTBot": "unknown"}, home_page_fetched=False, **_UNKNOWN)
+@_demo(
+    "no-such-host.example",
+    status="unreachable",
+    robots_status="unreachable",
+    fault="dns_error",
+    agents={"GPTBot": "unknown"},
+    home_page_fetched=False,
+    **_UNKNOWN,
+)
 def no_such_host() -> list[Site]:
     """The name is not in the hosts file: resolution fails. Reading: status unreachable (fault
     dns_error); every agent unknown; reserves unknown."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -123,7 +123,7 @@ class Huge:
         return int(self.mib * MiB)
 
 
-Fault = Union[Redirect, Drop, Reset, SlowDrip, Garbage, Bomb, Huge]
+Fault = Redirect | Drop | Reset | SlowDrip | Garbage | Bomb | Huge
 
 _KINDS: dict[str, type] = {cls.kind: cls for cls in (Redirect, Drop, Reset, SlowDrip, Garbage, Bomb, Huge)}
 #: Shorthands accepted wherever a fault is given by name.

@@ -32,7 +32,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Protocol
 
@@ -106,7 +106,7 @@ class Resource:
 
     def with_validators(self, last_modified: datetime | None = None) -> Resource:
         """Add a strong ``ETag`` (from the body) and ``Last-Modified``, for conditional re-fetches."""
-        last_modified = last_modified or datetime(2026, 1, 15, 8, 0, tzinfo=timezone.utc)
+        last_modified = last_modified or datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
         etag = '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
         self.headers = [h for h in self.headers if h[0].lower() not in ("etag", "last-modified")]
         self.headers += [("ETag", etag), ("Last-Modified", format_datetime(last_modified, usegmt=True))]

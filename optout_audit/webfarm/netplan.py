@@ -115,7 +115,7 @@ def _bind_somewhere(
     last: OSError | None = None
     for addr in candidates:
         try:
-            listeners = _bind_all(addr, list(zip(ports, roles(placement))))
+            listeners = _bind_all(addr, list(zip(ports, roles(placement), strict=False)))
         except OSError as exc:
             last = exc
             continue

@@ -65,7 +65,5 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 def requests_of(records: list[dict[str, Any]]) -> list[LoggedRequest]:
     """Return the ``(host, method, path, scheme)`` of every request record, in arrival order."""
     return [
-        LoggedRequest(r["host"], r["method"], r["path"], r["scheme"])
-        for r in records
-        if r.get("event") == "request"
+        LoggedRequest(r["host"], r["method"], r["path"], r["scheme"]) for r in records if r.get("event") == "request"
     ]

@@ -146,8 +146,16 @@ def running_farm(
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _serve_argv(sites_or_spec: WebLike, directory: Path, latency: tuple[float, float] | None, address: str | None,
-                http_port: int, https_port: int, workers: int, log_requests: bool) -> list[str]:
+def _serve_argv(
+    sites_or_spec: WebLike,
+    directory: Path,
+    latency: tuple[float, float] | None,
+    address: str | None,
+    http_port: int,
+    https_port: int,
+    workers: int,
+    log_requests: bool,
+) -> list[str]:
     if isinstance(sites_or_spec, str) and (sites_or_spec == "demo" or sites_or_spec.startswith("synthetic:")):
         spec = sites_or_spec  # the child builds these itself, no need to ship them as JSON
     elif isinstance(sites_or_spec, (str, Path)):
@@ -155,10 +163,26 @@ def _serve_argv(sites_or_spec: WebLike, directory: Path, latency: tuple[float, f
     else:
         spec = str(write_web(as_web(sites_or_spec), directory / "sites.json"))
     argv = [
-        sys.executable, "-m", "optout_audit.webfarm", "serve", "--sites", spec,
-        "--workdir", str(directory), "--hosts-out", str(directory / "hosts"),
-        "--ready-file", str(directory / "ready.json"), "--http-port", str(http_port),
-        "--https-port", str(https_port), "--workers", str(workers), "--parent-pid", str(os.getpid()),
+        sys.executable,
+        "-m",
+        "optout_audit.webfarm",
+        "serve",
+        "--sites",
+        spec,
+        "--workdir",
+        str(directory),
+        "--hosts-out",
+        str(directory / "hosts"),
+        "--ready-file",
+        str(directory / "ready.json"),
+        "--http-port",
+        str(http_port),
+        "--https-port",
+        str(https_port),
+        "--workers",
+        str(workers),
+        "--parent-pid",
+        str(os.getpid()),
     ]
     if log_requests:
         argv += ["--request-log", str(directory / "requests.jsonl")]
@@ -192,10 +216,15 @@ def _start(argv: list[str], directory: Path, timeout: float) -> Farm:
         process.wait()
         raise
     return Farm(
-        address=info["address"], http_port=info["http_port"], https_port=info["https_port"],
-        hosts_file=Path(info["hosts_file"]), cert_file=Path(info["cert_file"]),
+        address=info["address"],
+        http_port=info["http_port"],
+        https_port=info["https_port"],
+        hosts_file=Path(info["hosts_file"]),
+        cert_file=Path(info["cert_file"]),
         request_log_file=Path(info["request_log"]) if info["request_log"] else None,
-        pid=info["pid"], workdir=directory, _process=process,
+        pid=info["pid"],
+        workdir=directory,
+        _process=process,
     )
 
 

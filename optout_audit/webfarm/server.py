@@ -50,7 +50,7 @@ Handler = Callable[["FarmServer", "Exchange"], Awaitable[bool]]
 class Exchange:
     """One request and what answers it, with the connection to answer on."""
 
-    __slots__ = ("request", "resource", "writer", "keep_alive")
+    __slots__ = ("keep_alive", "request", "resource", "writer")
 
     def __init__(self, request: Request, resource: Resource, writer: asyncio.StreamWriter) -> None:
         self.request = request
@@ -138,7 +138,7 @@ class FarmServer:
             await asyncio.wait_for(reader.read(16 * 1024), 10.0)  # the ClientHello
             writer.write(TLS_GARBAGE if mode == "tls_fail" else TLS_HANDSHAKE_FAILURE)
             await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError, OSError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
         finally:
             await _close(writer)
@@ -163,11 +163,17 @@ class FarmServer:
 
     def _resolve(self, request: Request, host: str, site: Site | None) -> Resource:
         if request.method not in ("GET", "HEAD"):
-            return Resource(405, b"Only GET and HEAD are served here.\n", [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")])
+            return Resource(
+                405, b"Only GET and HEAD are served here.\n", [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")]
+            )
         if site is None:
             return _error_page(421, f"No site of this farm is called {host or '(no Host header)'}.")
         found = site.lookup(request.target)
-        return found if found is not None else _error_page(404, f"The requested URL {request.target} was not found on this server.")
+        return (
+            found
+            if found is not None
+            else _error_page(404, f"The requested URL {request.target} was not found on this server.")
+        )
 
     async def _wait(self, resource: Resource) -> None:
         seconds = resource.delay
@@ -190,10 +196,13 @@ class FarmServer:
 
     async def _send_redirect(self, ex: Exchange) -> bool:
         fault: Redirect = ex.resource.fault  # type: ignore[assignment]
-        body = ex.resource.body or (
-            f'<!DOCTYPE html><title>Moved</title><p>Moved to <a href="{html.escape(fault.location)}">'
-            f"{html.escape(fault.location)}</a>.</p>\n"
-        ).encode()
+        body = (
+            ex.resource.body
+            or (
+                f'<!DOCTYPE html><title>Moved</title><p>Moved to <a href="{html.escape(fault.location)}">'
+                f"{html.escape(fault.location)}</a>.</p>\n"
+            ).encode()
+        )
         headers = [("Location", fault.location), *ex.resource.headers]
         await self._send(ex, fault.status, self._headers(ex, headers, len(body)), body)
         return ex.keep_alive
@@ -283,23 +292,46 @@ class FarmServer:
 
     async def _answer_error(self, writer: asyncio.StreamWriter, status: int, reason: str) -> None:
         body = f"{status} {reason}\n".encode()
-        headers = [("Date", wire.http_date()), ("Server", SERVER_NAME), ("Content-Type", "text/plain"),
-                   ("Content-Length", str(len(body))), ("Connection", "close")]
+        headers = [
+            ("Date", wire.http_date()),
+            ("Server", SERVER_NAME),
+            ("Content-Type", "text/plain"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+        ]
         writer.write(wire.response_head(status, headers) + body)
         await writer.drain()
 
     # --- log -------------------------------------------------------------------------------------
 
-    def _log_request(self, request: Request, writer: asyncio.StreamWriter, scheme: str, host: str,
-                     sni: str | None, status: int, fault: str | None) -> None:
-        self._log({
-            "event": "request", "t": round(time.time(), 3), "address": _local_address(writer),
-            "scheme": scheme, "host": host, "sni": sni, "method": request.method, "path": request.target,
-            "status": status, "fault": fault, "user_agent": request.header("user-agent"),
-            "connection": request.header("connection"),
-            "if_none_match": request.header("if-none-match"),
-            "if_modified_since": request.header("if-modified-since"),
-        })
+    def _log_request(
+        self,
+        request: Request,
+        writer: asyncio.StreamWriter,
+        scheme: str,
+        host: str,
+        sni: str | None,
+        status: int,
+        fault: str | None,
+    ) -> None:
+        self._log(
+            {
+                "event": "request",
+                "t": round(time.time(), 3),
+                "address": _local_address(writer),
+                "scheme": scheme,
+                "host": host,
+                "sni": sni,
+                "method": request.method,
+                "path": request.target,
+                "status": status,
+                "fault": fault,
+                "user_agent": request.header("user-agent"),
+                "connection": request.header("connection"),
+                "if_none_match": request.header("if-none-match"),
+                "if_modified_since": request.header("if-modified-since"),
+            }
+        )
 
     def _log(self, record: dict[str, Any]) -> None:
         if self.request_log is not None:

@@ -56,10 +56,15 @@ def serve(web: Web, options: ServeOptions) -> int:
     children = _fork_workers(options.workers - 1)
     is_master = children is not None
     info = {
-        "pid": os.getpid(), "address": plan.address, "http_port": plan.http_port, "https_port": plan.https_port,
-        "hosts_file": str(hosts_file), "cert_file": str(cert_file),
+        "pid": os.getpid(),
+        "address": plan.address,
+        "http_port": plan.http_port,
+        "https_port": plan.https_port,
+        "hosts_file": str(hosts_file),
+        "cert_file": str(cert_file),
         "request_log": str(options.request_log) if options.request_log else None,
-        "groups": plan.group_addresses, "workers": options.workers,
+        "groups": plan.group_addresses,
+        "workers": options.workers,
     }
     watch_pid = options.parent_pid if is_master else os.getppid()
     if not is_master:
@@ -88,8 +93,14 @@ def write_hosts_file(web: Web, plan: NetPlan, path: Path) -> Path:
     return path
 
 
-async def _run(web: Web, plan: NetPlan, tls: ssl.SSLContext, options: ServeOptions,
-               ready: dict[str, Any] | None, watch_pid: int | None) -> None:
+async def _run(
+    web: Web,
+    plan: NetPlan,
+    tls: ssl.SSLContext,
+    options: ServeOptions,
+    ready: dict[str, Any] | None,
+    watch_pid: int | None,
+) -> None:
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_quiet_exception_handler)
     stop = asyncio.Event()
@@ -101,8 +112,12 @@ async def _run(web: Web, plan: NetPlan, tls: ssl.SSLContext, options: ServeOptio
     if ready is not None and options.ready_file is not None:
         _write_json_atomically(options.ready_file, ready)
     if ready is not None and options.parent_pid is None:  # run by hand: say where the farm is
-        print(f"webfarm: ready on {plan.address} (http :{plan.http_port}, https :{plan.https_port}), "
-              f"hosts file {ready['hosts_file']}, certificate {ready['cert_file']}", file=sys.stderr, flush=True)
+        print(
+            f"webfarm: ready on {plan.address} (http :{plan.http_port}, https :{plan.https_port}), "
+            f"hosts file {ready['hosts_file']}, certificate {ready['cert_file']}",
+            file=sys.stderr,
+            flush=True,
+        )
     watchdog = asyncio.create_task(_watch_parent(watch_pid, stop)) if watch_pid else None
     await stop.wait()
     if watchdog is not None:

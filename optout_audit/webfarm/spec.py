@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from optout_audit.webfarm.model import Site, StaticWeb, Web, WebSet, site_from_json
 from optout_audit.webfarm.synthetic import SyntheticWeb
 
 #: What :func:`as_web` accepts: a web, a site, an iterable of either, or a spec string / path.
-WebLike = Union[Web, Site, Iterable[Union[Site, Web]], str, Path]
+WebLike = Web | Site | Iterable[Site | Web] | str | Path
 
 
 def web_from_json(data: Any) -> Web:

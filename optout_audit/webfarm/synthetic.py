@@ -71,7 +71,9 @@ BUILTIN_ROBOTS: tuple[bytes, ...] = (
     b"User-Agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n",
     b"User-agent: Google\nDisallow: /\n",
 )
-SPAWNING_AI_TXT = "# Spawning AI\n# Prevent datasets from using the following file types\n\nUser-Agent: *\nDisallow: /\n"
+SPAWNING_AI_TXT = (
+    "# Spawning AI\n# Prevent datasets from using the following file types\n\nUser-Agent: *\nDisallow: /\n"
+)
 
 
 class SyntheticWeb:
@@ -99,7 +101,9 @@ class SyntheticWeb:
         self.slow_delay = slow_delay
         #: (min, max) size of the home pages in bytes, drawn per host; None: a few KB (bench: 60-100 KB)
         self.home_bytes = tuple(home_bytes) if home_bytes else None
-        self.robots_files = [f if isinstance(f, bytes) else Path(f).read_bytes() for f in robots_files] or list(BUILTIN_ROBOTS)
+        self.robots_files = [f if isinstance(f, bytes) else Path(f).read_bytes() for f in robots_files] or list(
+            BUILTIN_ROBOTS
+        )
         self._width = max(6, len(str(count - 1)))
         self._pattern = re.compile(rf"{re.escape(self.prefix)}(\d{{{self._width}}})\.{re.escape(self.tld)}")
         self.site = lru_cache(maxsize=4096)(self._build)  # type: ignore[method-assign]
@@ -138,7 +142,9 @@ class SyntheticWeb:
         for network in ("nxdomain", "refused"):
             if rng.random() < self.mix[network]:
                 return frozenset({network})
-        drawn = {name for name, share in self.mix.items() if name not in ("nxdomain", "refused") and rng.random() < share}
+        drawn = {
+            name for name, share in self.mix.items() if name not in ("nxdomain", "refused") and rng.random() < share
+        }
         robots_faults = [t for t in _ROBOTS_TRAITS if t in drawn]
         drawn -= set(robots_faults[1:])  # one robots.txt outcome per host
         if not robots_faults:
@@ -210,8 +216,12 @@ class SyntheticWeb:
 
     def to_json(self) -> dict[str, Any]:
         spec = {
-            "count": self.count, "seed": self.seed, "tld": self.tld, "prefix": self.prefix,
-            "mix": self.mix, "slow_delay": self.slow_delay,
+            "count": self.count,
+            "seed": self.seed,
+            "tld": self.tld,
+            "prefix": self.prefix,
+            "mix": self.mix,
+            "slow_delay": self.slow_delay,
             "robots_b64": [base64.b64encode(b).decode("ascii") for b in self.robots_files],
         }
         if self.home_bytes:
@@ -237,12 +247,34 @@ def _filler_block() -> str:
 
 def _filler_teaser(index: int) -> str:
     words = " ".join(random.Random(index).choices(_FILLER_WORDS, k=90))
-    return (f'    <article class="story"><h3><a href="/archive/{index}.html">Archive story {index}</a></h3>\n'
-            f"      <p>{words}.</p></article>")
+    return (
+        f'    <article class="story"><h3><a href="/archive/{index}.html">Archive story {index}</a></h3>\n'
+        f"      <p>{words}.</p></article>"
+    )
 
 
-_FILLER_WORDS = ("archive", "report", "council", "river", "weather", "market", "library", "school", "notes",
-                 "the", "a", "of", "and", "to", "in", "on", "with", "after", "before", "said")
+_FILLER_WORDS = (
+    "archive",
+    "report",
+    "council",
+    "river",
+    "weather",
+    "market",
+    "library",
+    "school",
+    "notes",
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "on",
+    "with",
+    "after",
+    "before",
+    "said",
+)
 
 
 def _filler(size: int) -> str:

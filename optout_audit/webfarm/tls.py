@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -45,7 +45,7 @@ def make_certificate(names: Iterable[str], addresses: Iterable[str] = ()) -> tup
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, COMMON_NAME)])
     alt: list[x509.GeneralName] = [x509.DNSName(n) for n in san_names(names)]
     alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -59,9 +59,15 @@ def make_certificate(names: Iterable[str], addresses: Iterable[str] = ()) -> tup
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -107,4 +113,3 @@ def client_context(cert_file: Path | None = None) -> ssl.SSLContext:
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
     return ssl.create_default_context(cafile=str(cert_file))
-
