@@ -15,7 +15,7 @@ it. Values use a small fixed vocabulary so that reports, diffs and users can rel
 Per-agent ``verdict``
     ``full`` | ``partial`` | ``none`` | ``unknown`` (robots.txt could not be read).
 ``reserves_ai_training``
-    ``yes`` | ``partial`` | ``no`` | ``unknown`` (see DESIGN.md "Per domain").
+    ``yes`` | ``partial`` | ``no`` | ``unknown`` (see README "Verdict semantics").
 Tri-state booleans (``noai`` ...) are ``True``, ``False`` or ``None`` = could not be read.
 """
 

@@ -110,7 +110,7 @@ def test_parsers_disagree_on_rules_for_unnamed_agents():
 
 
 def test_parsers_disagree_on_a_line_protego_reads_as_a_group_end():
-    # protego ends a run of user-agent lines at any non-rule line (SIGNALS.md 1.8); Google does not
+    # protego ends a run of user-agent lines at any non-rule line (docs/signals.md); Google does not
     text = "User-agent: GPTBot\nContent-Usage: train-ai=n\nUser-agent: CCBot\nDisallow: /\n"
     found = {c.agent: c for c in of_kind(conflicts(text), "parsers_disagree")}
     assert "protego (Scrapy): none" in found["GPTBot"].detail

@@ -1,4 +1,4 @@
-"""Spawning /ai.txt (SIGNALS.md 7.1).
+"""Spawning /ai.txt (docs/signals.md).
 
 The inputs are real files from public site repositories, inlined because they are short. The
 Spawning generator always writes the same list of file types, so that list is written once

@@ -1,4 +1,4 @@
-"""Opt-out signals in response headers: X-Robots-Tag, TDMRep, Content-Usage, Link (SIGNALS.md 3.3, 4, 5.3, 7.2)."""
+"""Opt-out signals in response headers: X-Robots-Tag, TDMRep, Content-Usage, Link (docs/signals.md, 4, 5.3, 7.2)."""
 
 from __future__ import annotations
 

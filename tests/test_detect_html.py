@@ -1,4 +1,4 @@
-"""Opt-out meta and link tags in an HTML head (SIGNALS.md 3.4, 4, 7.2)."""
+"""Opt-out meta and link tags in an HTML head (docs/signals.md, 4, 7.2)."""
 
 from __future__ import annotations
 

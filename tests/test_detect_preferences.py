@@ -1,4 +1,4 @@
-"""aipref Content-Usage and Cloudflare Content-Signal values (SIGNALS.md 5 and 6)."""
+"""aipref Content-Usage and Cloudflare Content-Signal values (docs/signals.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""detect/ is pure (DESIGN.md, issue 10 item 5): importing it and running its detectors loads no
+"""detect/ is pure (README, issue 10 item 5): importing it and running its detectors loads no
 Scrapy, Twisted, aiohttp, pandas or numpy, and opens no file but the code the import system loads.
 
 Each check runs in a fresh interpreter, since this test session has long imported all of them.

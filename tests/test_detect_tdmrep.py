@@ -1,4 +1,4 @@
-"""TDMRep: tdmrep.json, value rules and processing priority (SIGNALS.md 3)."""
+"""TDMRep: tdmrep.json, value rules and processing priority (docs/signals.md)."""
 
 from __future__ import annotations
 

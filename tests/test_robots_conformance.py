@@ -94,7 +94,7 @@ def test_real_file_matches_google(name):
         ours = _GOOGLE_LABEL[allowed]
         if ours != google or robots.is_named(agent) != named:
             disagreements.append((agent, google, ours, named))
-        # DESIGN.md: Google's "blocked" is exactly our "full".
+        # README "Verdict semantics": Google's "blocked" is exactly our "full".
         assert (robots.verdict(agent).verdict == "full") == (google == "blocked"), agent
     assert disagreements == []
 

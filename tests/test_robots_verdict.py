@@ -1,4 +1,4 @@
-"""Per-agent verdicts (DESIGN.md "Per agent") and the traps of SIGNALS.md section 1."""
+"""Per-agent verdicts (README "Verdict semantics") and the traps of docs/signals.md."""
 
 from __future__ import annotations
 

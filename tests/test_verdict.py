@@ -1,4 +1,4 @@
-"""detect/verdict.py: evidence -> the domain verdict, as DESIGN.md "Per domain" defines it."""
+"""detect/verdict.py: evidence -> the domain verdict, as README "Verdict semantics" defines it."""
 
 from __future__ import annotations
 

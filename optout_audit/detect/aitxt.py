@@ -1,6 +1,6 @@
 """Spawning ``/ai.txt``: robots.txt grammar saying which files may be used for AI training.
 
-SIGNALS.md 7.1. Spawning's generator writes a ``User-Agent: *`` group of ``Disallow`` lines,
+docs/signals.md. Spawning's generator writes a ``User-Agent: *`` group of ``Disallow`` lines,
 mostly file-type wildcards (``Disallow: *.jpg``) and sometimes ``Disallow: /``; ``Allow`` lines
 mean "may be used". The file is read with the project's robots.txt parser, so ``*.jpg``
 (a pattern without a leading slash) matches as Google would match it.

@@ -24,7 +24,7 @@ the agent list handed in and the other evidence -> a list of :class:`Conflict`. 
     training agent in, or yes while it keeps every one out; ai.txt against robots.txt the same way.
 ``split_by_purpose`` (info)
     one operator's training agent fully disallowed while its search or user-triggered agent may
-    fetch everything, or the reverse. Often deliberate (SIGNALS.md 1.6 pattern 2); reported so the
+    fetch everything, or the reverse. Often deliberate (docs/signals.md pattern 2); reported so the
     reader sees it.
 
 Which reading each operator uses, where documented, is in docs/conflicts.md. Not checked here:
@@ -368,7 +368,7 @@ def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[
     """The listed agents whose readings can differ from the rest of their group's.
 
     protego's group choice scans every user-agent value for each question, so asking all 166
-    agents of a long file costs ~100 times its parse. The parsers' documented rules (SIGNALS.md
+    agents of a long file costs ~100 times its parse. The parsers' documented rules (docs/signals.md
     1.8; ``urllib.robotparser``'s source) say where answers can part: an agent no group names
     whose name contains a value (protego and urllib match substrings); one named here only
     through its token before a ``/`` or a space (protego and urllib compare the whole value);

@@ -1,10 +1,10 @@
 """Opt-out signals in HTTP response headers.
 
-* ``X-Robots-Tag`` (SIGNALS.md 4.1): comma-separated directives, optionally scoped to one crawler
+* ``X-Robots-Tag`` (docs/signals.md): comma-separated directives, optionally scoped to one crawler
   with a ``name:`` prefix (``googlebot: noindex, nofollow``). ``noai`` / ``noimageai`` are the
   AI directives (4.2). Google's ``unavailable_after: <date>`` also holds a colon, so a known
   directive name followed by ``:`` is a directive with a value, never a crawler name.
-* ``tdm-reservation`` / ``tdm-policy`` (TDMRep technique 2, SIGNALS.md 3.3): kept raw; the
+* ``tdm-reservation`` / ``tdm-policy`` (TDMRep technique 2, docs/signals.md): kept raw; the
   values are judged in :mod:`optout_audit.detect.tdmrep`.
 * ``Content-Usage`` (aipref attach, 5.3) and ``Content-Signal`` (6): kept raw; parsed in
   :mod:`optout_audit.detect.preferences`.

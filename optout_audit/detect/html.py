@@ -1,6 +1,6 @@
 """Opt-out signals in an HTML document's ``<head>``.
 
-* Robots meta tags (SIGNALS.md 4): ``<meta name="robots" content="noai, noimageai">``, the same
+* Robots meta tags (docs/signals.md): ``<meta name="robots" content="noai, noimageai">``, the same
   addressed to one crawler (``googlebot``, ``GPTBot`` ...), and the stand-alone forms
   ``<meta name="noai">`` / ``<meta name="noimageai">`` seen in the wild (4.3).
 * TDMRep technique 3 (3.4): ``<meta name="tdm-reservation">`` and ``<meta name="tdm-policy">``,

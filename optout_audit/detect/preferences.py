@@ -1,13 +1,13 @@
 """AI usage preferences: IETF aipref ``Content-Usage`` and Cloudflare ``Content-Signal``.
 
-``Content-Usage`` (SIGNALS.md 5) is an RFC 9651 Structured Fields Dictionary processed as
+``Content-Usage`` (docs/signals.md) is an RFC 9651 Structured Fields Dictionary processed as
 ``draft-ietf-aipref-vocab-07`` says: for each label of the current vocabulary (``train-ai``,
 ``search``) the value counts only if it is the Token ``y`` or ``n``; anything else (a boolean,
 the string ``"n"``, the token ``no``) is unknown, and a value that does not parse as a
 Dictionary makes *every* preference unknown. The same value appears as an HTTP header and,
 with an optional leading path, as a robots.txt rule (``draft-ietf-aipref-attach-05``).
 
-``Content-Signal`` (SIGNALS.md 6) is Cloudflare's robots.txt line ``search=yes, ai-train=no``.
+``Content-Signal`` (docs/signals.md) is Cloudflare's robots.txt line ``search=yes, ai-train=no``.
 It is not a Structured Field and uses other keys and values, so it has its own lenient parser.
 
 Not done here: combining several statements, path selection among robots.txt rules, and

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 __all__ = ["DEEP_PROBE_PATH", "AgentVerdict", "Group", "Line", "RobotsTxt", "Rule"]
 
-#: The deep page probed besides ``/`` to tell ``full`` from ``partial`` (DESIGN.md).
+#: The deep page probed besides ``/`` to tell ``full`` from ``partial`` (README "Verdict semantics").
 DEEP_PROBE_PATH = "/some/article-2026.html"
 
 _MAX_LINE_BYTES = 2083 * 8 - 1
@@ -112,7 +112,7 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class AgentVerdict:
-    """What robots.txt says to one agent (DESIGN.md "Per agent").
+    """What robots.txt says to one agent (README "Verdict semantics").
 
     ``verdict``: ``full`` (neither ``/`` nor a deep page may be fetched), ``partial`` (some
     Disallow rule takes effect), ``none``. ``via``: ``named`` (a group names the agent),

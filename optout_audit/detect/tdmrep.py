@@ -1,6 +1,6 @@
 """W3C TDM Reservation Protocol (TDMRep): the site file, value rules and processing priority.
 
-Spec: https://www.w3.org/community/reports/tdmrep/CG-FINAL-tdmrep-20240510/ (SIGNALS.md 3).
+Spec: https://www.w3.org/community/reports/tdmrep/CG-FINAL-tdmrep-20240510/ (docs/signals.md).
 
 * ``/.well-known/tdmrep.json`` is a JSON *array* of rules ``{"location", "tdm-reservation",
   "tdm-policy"?}``. The first rule in array order whose location matches the path decides
@@ -130,7 +130,7 @@ def effective_tdm(
     meta_policy: str | None,
     path: str = "/",
 ) -> TdmResult:
-    """Apply TDMRep processing priority: file rule, then header, then meta (SIGNALS.md 3.6).
+    """Apply TDMRep processing priority: file rule, then header, then meta (docs/signals.md).
 
     ``file`` is None when the origin has no tdmrep.json. Each property is superseded on its own
     ("absence does not reset the current value"); the policy is dropped when the reservation

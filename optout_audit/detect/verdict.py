@@ -1,4 +1,4 @@
-"""Evidence -> the domain verdict (DESIGN.md "Per domain"), and robots.txt -> per-agent results.
+"""Evidence -> the domain verdict (README "Verdict semantics"), and robots.txt -> per-agent results.
 
 ``reserves_ai_training``:
 
@@ -51,7 +51,7 @@ __all__ = [
     "unread_sources",
 ]
 
-#: The names a verdict puts in ``reservation_signals`` (DESIGN.md "Per domain").
+#: The names a verdict puts in ``reservation_signals`` (README "Verdict semantics").
 RESERVATION_SIGNALS = (
     "robots_training_agent_full", "robots_training_agent_partial", "robots_blocks_all", "noai",
     "noimageai", "tdm_reservation", "tdmrep_partial", "content_signal_ai_train_no",

@@ -56,7 +56,7 @@ from optout_audit.report.write import CsvWriter, csv_text, write_csv
 
 __all__ = ["REPORT_COLUMNS", "WORKERS", "ChunkReport", "build_reports", "chunk_report"]
 
-#: Every report file of a run folder and its columns, in order (DESIGN.md's required ones first).
+#: Every report file of a run folder and its columns, in order (the README's required ones first).
 REPORT_COLUMNS: dict[str, list[str]] = {
     "domains.csv": DOMAIN_COLUMNS,
     "domain_agents.csv": DOMAIN_AGENT_COLUMNS,

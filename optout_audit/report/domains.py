@@ -1,6 +1,6 @@
 """``domains.csv``: one row per record of the run, invalid input lines included.
 
-The first fifteen columns are DESIGN.md's contract; the rest are the record's other headline
+The first fifteen columns are the README's report contract; the rest are the record's other headline
 fields. ``reservation_signals`` and ``signals`` are the verdict's lists joined with ``;``.
 Columns counted from the per-agent verdicts (see :mod:`.agents`):
 
@@ -23,7 +23,7 @@ from optout_audit.report.agents import HEADLINE_AGENTS, agent_columns, headline_
 __all__ = ["DOMAIN_COLUMNS", "per_domain"]
 
 DOMAIN_COLUMNS = [
-    # DESIGN.md "Public contracts"
+    # README "Reports"
     "input", "domain", "status", "robots_status", "reserves_ai_training", "reservation_signals",
     "blocks_all_crawlers", "noai", "noimageai", "tdm_reservation", "tdm_source", "tdm_policy",
     "content_signal", "content_usage", "error",

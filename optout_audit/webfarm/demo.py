@@ -3,7 +3,7 @@
 ``python -m optout_audit.webfarm serve --sites demo`` serves it; ``demo_input_lines()`` is the
 URL list the demo crawl starts from. Every site below is one function whose docstring says
 what it shows and how a correct audit reads it; the same reading is machine-readable in
-:func:`demo_expectations`, in the vocabulary of ``optout_audit.items`` / DESIGN.md:
+:func:`demo_expectations`, in the vocabulary of ``optout_audit.items`` / README "Verdict semantics":
 
 ==========================  ==================================================  ======================
 host                        shows                                               reserves_ai_training
