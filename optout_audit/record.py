@@ -91,6 +91,7 @@ FAULT_MESSAGES = {
     "connect_timeout": "connecting timed out",
     "timeout": "timed out",
     "connection_dropped": "connection closed mid-body",
+    "headers_too_large": "response headers beyond the parser's bounds (128 lines, 8,190 bytes)",
     "too_many_redirects": "more than 5 redirects",
     "too_large": "body larger than the size limit",
     "blocked_address": "refused: the address is not a public one (see --allow-private-networks)",

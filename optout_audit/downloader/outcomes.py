@@ -18,6 +18,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Response
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -34,6 +35,7 @@ _FAULT_STATUS = {
     "no_route": "unreachable",
     "timeout": "timeout",
     "connection_dropped": "error",
+    "headers_too_large": "error",
     "too_many_redirects": "missing",  # RFC 9309 2.3.1.2: more than 5 redirects -> unavailable
     "too_large": "too_large",
     "error": "error",
@@ -78,6 +80,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _classify_one(exc: BaseException) -> str | None:
+    if isinstance(exc, LineTooLong) or (isinstance(exc, BadHttpMessage) and "headers" in str(exc).lower()):
+        return "headers_too_large"  # past aiohttp's bounds per response: 128 lines, 8,190 bytes a line
     if isinstance(exc, (net_error.DNSLookupError, CannotResolveHostError)):
         return "dns_error"
     if isinstance(exc, (net_error.ConnectionRefusedError, DownloadConnectionRefusedError)):
