@@ -7,6 +7,7 @@ goes past either gets the fault ``headers_too_large`` in its row, and the run go
 from __future__ import annotations
 
 from crawling import crawl
+
 from optout_audit.webfarm import Resource, Site, running_farm
 
 ROBOTS = "User-agent: GPTBot\nDisallow: /\n"

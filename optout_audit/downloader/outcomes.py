@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -18,7 +19,6 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Response
-from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
