@@ -24,7 +24,7 @@ from scrapy.responsetypes import responsetypes
 
 from optout_audit.agents import ai_agents, training_agents
 from optout_audit.archive.reader import ArchiveReader
-from optout_audit.downloader.outcomes import fetch_from_response
+from optout_audit.downloader.outcomes import fetch_from_response, header_pairs, response_charset
 from optout_audit.items import Fetch, SiteAudit
 from optout_audit.record import SiteRecord
 
@@ -100,7 +100,7 @@ class _Replayer:
                 continue
             response, _cut = replayed
             record.read_document(
-                name, self.fetch(response, stored), _header_pairs(response), response.body, _charset(response)
+                name, self.fetch(response, stored), header_pairs(response), response.body, response_charset(response)
             )
         # The licence files and TDM policy the signals point to, in the order the spider fetched them.
         licences = iter(data.get("rsl") or [])
@@ -113,19 +113,6 @@ class _Replayer:
             response, _cut = replayed
             record.read_followup(kind, self.fetch(response, stored), response.body)
         return record.finish(data.get("finished_at") or "")
-
-
-def _header_pairs(response: Response) -> list[tuple[str, str]]:
-    # as the spider reads them (optout_audit/spiders/optout.py)
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in response.headers.items()
-        for value in values
-    ]
-
-
-def _charset(response: Response) -> str | None:
-    return getattr(response, "encoding", None) if hasattr(response, "text") else None
 
 
 def rebuild_audit(run_dir: Path, out: Path) -> int:

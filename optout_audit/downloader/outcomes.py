@@ -193,3 +193,18 @@ def fetch_from_response(url: str, response: Response) -> Fetch:
     elif 300 <= response.status < 400:
         fetch.fault, fetch.error = "bad_redirect", f"HTTP {response.status} without a usable Location"
     return fetch
+
+
+def header_pairs(response: Response) -> list[tuple[str, str]]:
+    """Every (name, value) of the response's headers, repeated ones included, as Latin-1 text: what
+    the detectors read (the spider and a replay of the archive alike)."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        for value in values
+    ]
+
+
+def response_charset(response: Response) -> str | None:
+    """The charset Scrapy gave a text response (None for a body it did not take as text)."""
+    return getattr(response, "encoding", None) if hasattr(response, "text") else None

@@ -34,7 +34,14 @@ from twisted.python.failure import Failure
 from optout_audit.agents import ai_agents, training_agents
 from optout_audit.app.inputs import InvalidLine, Target, read_targets
 from optout_audit.detect.body import ROBOTS_MAX_BYTES
-from optout_audit.downloader.outcomes import CONNECT_FAULTS, fetch_from_failure, fetch_from_response, utc_now
+from optout_audit.downloader.outcomes import (
+    CONNECT_FAULTS,
+    fetch_from_failure,
+    fetch_from_response,
+    header_pairs,
+    response_charset,
+    utc_now,
+)
 from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.items import Fetch, SiteAudit
 from optout_audit.publicsuffix import registered_domain
@@ -245,7 +252,7 @@ class OptoutSpider(scrapy.Spider):
             fetch = fetch_from_response(response.request.url, response)
             if hops:
                 fetch.url, fetch.redirects = hops[0], len(hops)
-            record.read_document(step, fetch, _header_pairs(response), response.body, _charset(response))
+            record.read_document(step, fetch, header_pairs(response), response.body, response_charset(response))
         # Licence files and a TDM policy, only where a signal read above points to one.
         followups = record.followups()
         for number, (kind, url) in enumerate(followups, start=1):
@@ -319,15 +326,3 @@ class OptoutSpider(scrapy.Spider):
             return self._request(state, "", None, None, last=last, dont_cache=True, dont_redirect=True,
                                  handle_httpstatus_list=list(range(100, 600)))  # fmt: skip
         return self._request(state, DOCUMENT_PATHS[step], None, None, last=last)
-
-
-def _header_pairs(response: Response) -> list[tuple[str, str]]:
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in response.headers.items()
-        for value in values
-    ]
-
-
-def _charset(response: Response) -> str | None:
-    return getattr(response, "encoding", None) if hasattr(response, "text") else None
