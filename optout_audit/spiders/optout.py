@@ -226,26 +226,21 @@ class OptoutSpider(scrapy.Spider):
         # before each (capped: a site asking for more still gets audited, just this slowly).
         delay = min(record.audit.crawl_delay or 0.0, MAX_CRAWL_DELAY)
         steps = record.documents_to_fetch()
-        engine = self.crawler.engine
         for number, step in enumerate(steps, start=1):
             if delay:
                 await asyncio.sleep(delay)
             # A licence or policy to fetch after the last document keeps the connection open for it.
             last = number == len(steps) and not record.followups()
             request = self._document_request(state, step, last=last)
-            self.in_flight += 1
-            try:
-                if step == "home":
-                    response, hops, refused = await self._download_home(request, record)
-                else:
-                    response, hops, refused = await engine.download_async(request), [], None
-            except Exception:
-                self.in_flight -= 1
+            home = step == "home"
+            download = self._download_home(request, record) if home else self._download_plain(request)
+            result, failed = await self._counted(request, download)
+            if failed is not None:
                 if self._stopping():
                     return self._abandon(state)
-                record.read_document(step, fetch_from_failure(request.url, Failure()))
+                record.read_document(step, failed)
                 continue
-            self.in_flight -= 1
+            response, hops, refused = result
             if refused is not None:
                 record.read_document(step, refused)
                 continue
@@ -259,19 +254,30 @@ class OptoutSpider(scrapy.Spider):
             if delay:
                 await asyncio.sleep(delay)
             request = self._followup_request(state, url, number == len(followups))
-            self.in_flight += 1
-            try:
-                response = await engine.download_async(request)
-            except Exception:
-                self.in_flight -= 1
+            response, failed = await self._counted(request, self.crawler.engine.download_async(request))
+            if failed is not None:
                 if self._stopping():
                     return self._abandon(state)
-                record.read_followup(kind, fetch_from_failure(request.url, Failure()))
+                record.read_followup(kind, failed)
                 continue
-            self.in_flight -= 1
             record.read_followup(kind, fetch_from_response(response.request.url, response), response.body)
         self._close_site(state)
         return record.finish(utc_now())
+
+    async def _counted(self, request: Request, download) -> tuple[Any, Fetch | None]:
+        """Await one document's ``download``, counted in flight: (its result, None), or (None, the Fetch
+        that records its failure)."""
+        self.in_flight += 1
+        try:
+            return await download, None
+        except Exception:
+            return None, fetch_from_failure(request.url, Failure())
+        finally:
+            self.in_flight -= 1
+
+    async def _download_plain(self, request: Request) -> tuple[Response, list[str], None]:
+        """A document without redirects of our own to judge: (response, no hops, not refused)."""
+        return await self.crawler.engine.download_async(request), [], None
 
     def _stopping(self) -> bool:
         """Whether the crawl is shutting down (a signal, or the engine closing the spider)."""
