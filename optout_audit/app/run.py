@@ -21,11 +21,14 @@ every site already written and drops a last line cut in half.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
+import subprocess
 import sys
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +98,30 @@ class RunInterrupted(Exception):
 
 class RunFailed(Exception):
     """A run that could not go on for a reason that is not the user's (exit code 1)."""
+
+
+@contextlib.contextmanager
+def signals_passed_on(children: list[subprocess.Popen]) -> Iterator[list[int]]:
+    """While inside, SIGINT and SIGTERM are passed on to every running child in ``children``, once.
+
+    Yields the list that holds the signal received (empty while none was). Once only: a second
+    signal would force Scrapy's unclean stop in the children. The previous handlers come back after.
+    """
+    received: list[int] = []
+
+    def forward(signum: int, _frame) -> None:
+        if not received:
+            received.append(signum)
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def make_run_folder(path: Path) -> None:

@@ -52,6 +52,7 @@ def _split(total: int, parts: int) -> list[int]:
 
 def crawl_sharded(run: Run, done: set[str]) -> int | None:
     """Crawl ``run`` with its ``options.workers`` processes and merge them; return the signal that stopped it."""
+    from optout_audit.app.run import signals_passed_on
     from optout_audit.extensions.progress import ProgressBar
 
     workers = run.options.workers
@@ -70,36 +71,31 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
         ),
         "utf-8",
     )
-    received: list[int] = []
     children: list[subprocess.Popen[bytes]] = []
-
-    def forward(signum: int, _frame) -> None:
-        if not received:  # once: a second signal to Scrapy forces an unclean stop
-            received.append(signum)
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     progress = ProgressBar(max(run.total_lines - len(done), 0), interval=30.0)
     counter = _ShardCounter(shards, workers)
-    try:
-        for number in range(workers):
-            (shards / str(number)).mkdir(exist_ok=True)
-            argv = [sys.executable, "-m", "optout_audit.app.shards", str(shards / _CHILD_FILE), f"{number}/{workers}"]
-            children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True))
-        while any(child.poll() is None for child in children):
+    with signals_passed_on(children) as received:
+        try:
+            for number in range(workers):
+                (shards / str(number)).mkdir(exist_ok=True)
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "optout_audit.app.shards",
+                    str(shards / _CHILD_FILE),
+                    f"{number}/{workers}",
+                ]
+                children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True))
+            while any(child.poll() is None for child in children):
+                progress.update(counter.count())
+                time.sleep(0.5)
             progress.update(counter.count())
-            time.sleep(0.5)
-        progress.update(counter.count())
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-                child.wait()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        progress.close()
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+                    child.wait()
+            progress.close()
     merge_shards(run.dir)
     failed = [number for number, child in enumerate(children) if child.returncode not in (0, 130, 143)]
     if received:

@@ -224,18 +224,10 @@ class _Collector:
 
 
 def _crawl_and_collect(client, keys: RunKeys, run: Run, collector: _Collector, entries: int) -> int | None:
+    from optout_audit.app.run import signals_passed_on
     from optout_audit.extensions.progress import ProgressBar
 
-    received: list[int] = []
     children: list[subprocess.Popen] = []
-
-    def stop(signum: int, _frame) -> None:
-        if not received:  # once: a second signal to Scrapy forces an unclean stop
-            received.append(signum)
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signum)
-
     start = len(collector.seen)
     env = {**os.environ, URL_ENV: run.options.redis}
     argv = [
@@ -249,26 +241,25 @@ def _crawl_and_collect(client, keys: RunKeys, run: Run, collector: _Collector, e
         "--log-level",
         run.options.log_level,
     ]
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     progress = ProgressBar(max(entries - start, 0), interval=30.0)
     try:
-        worker = subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        children.append(worker)
-        while len(collector.seen) < entries and not received:
-            collector.collect()
-            progress.update(len(collector.seen) - start)
-            if worker.poll() is not None and worker.returncode != 0 and not received:
-                from optout_audit.app.run import RunFailed
+        # The signal handlers are ours only while the worker runs and records are collected.
+        with signals_passed_on(children) as received:
+            worker = subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            children.append(worker)
+            while len(collector.seen) < entries and not received:
+                collector.collect()
+                progress.update(len(collector.seen) - start)
+                if worker.poll() is not None and worker.returncode != 0 and not received:
+                    from optout_audit.app.run import RunFailed
 
-                raise RunFailed(
-                    f"the coordinator's worker failed (exit {worker.returncode}); what was collected "
-                    f"is kept: continue with --resume"
-                )
-        if not received:
-            client.hset(keys.meta, "state", "complete")
+                    raise RunFailed(
+                        f"the coordinator's worker failed (exit {worker.returncode}); what was collected "
+                        f"is kept: continue with --resume"
+                    )
+            if not received:
+                client.hset(keys.meta, "state", "complete")
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         progress.close()
         collector.close()
         for child in children:
