@@ -42,16 +42,19 @@ from optout_audit.detect.verdict import (
     unread_sources,
 )
 from optout_audit.items import AgentResult, Conflict, Fetch, PageSignals, SiteAudit
+from optout_audit.publicsuffix import registered_domain
 
 __all__ = [
     "DOCUMENT_PATHS",
     "FAULT_MESSAGES",
     "GIVE_UP_FAULTS",
     "SiteRecord",
+    "abandoned_record",
     "fault_message",
     "first_delay",
     "invalid_record",
     "jsonable",
+    "new_audit",
     "site_status",
 ]
 
@@ -98,6 +101,7 @@ FAULT_MESSAGES = {
     "not_modified_without_document": "HTTP 304 without a stored document",
     "bad_redirect": "a redirect without a usable Location",
     "internal_error": "internal error of optout-audit (the record holds the details)",
+    "abandoned": "not audited: every worker that took it stopped before finishing it",
     "error": "the download failed",
 }
 
@@ -304,6 +308,29 @@ class SiteRecord:
         audit.error = f"internal error: {type(exc).__name__}: {exc}"[:300]
         audit.verdict, audit.finished_at = jsonable(asdict(DomainVerdict())), finished_at
         return audit
+
+
+def new_audit(target, started_at: str) -> SiteAudit:
+    """The record of a site (an :class:`optout_audit.app.inputs.Target`) before anything is fetched."""
+    return SiteAudit(
+        input=target.input,
+        line=target.line,
+        domain=target.host,
+        origin=target.origin,
+        registered_domain=registered_domain(target.host),
+        url=target.url,
+        started_at=started_at,
+    )
+
+
+def abandoned_record(target, workers: int, now: str) -> SiteAudit:
+    """The record of a site of a distributed run that ``workers`` workers took and none finished:
+    it may be what stops them (a bug of ours), so it is not handed on forever. Status ``error``."""
+    audit = new_audit(target, now)
+    audit.status, audit.fault = "error", "abandoned"
+    audit.error = f"not audited: {workers} workers took it and each stopped before finishing it"
+    audit.verdict, audit.finished_at = jsonable(asdict(DomainVerdict())), now
+    return audit
 
 
 def invalid_record(input: str, line: int, reason: str, now: str) -> SiteAudit:

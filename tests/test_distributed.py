@@ -24,6 +24,7 @@ import pytest
 from crawling import BIN
 from redis_server import PASSWORD, RedisServer
 
+from optout_audit.archive.verify import verify_run
 from optout_audit.webfarm import SyntheticWeb, running_farm
 
 pytestmark = pytest.mark.slow
@@ -156,6 +157,16 @@ def _check_run(crawl: Crawl, web: SyntheticWeb) -> dict:
     for path in [*crawl.run_dir.rglob("*"), *crawl.logs]:
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
+    # the evidence: the workers' WARC files gathered in archive/, every fetch that got an answer named there
+    assert run["settings"]["archive"] is True
+    assert verify_run(crawl.run_dir) == []
+    answered = [
+        fetch
+        for record in records
+        for fetch in (record.get(document) or {} for document in ("robots", "home", "tdmrep", "aitxt"))
+        if fetch.get("http_status") is not None
+    ]
+    assert answered and all(fetch.get("warc_record_id") for fetch in answered)
     # the queue is gone from Redis; the run's state says complete (for workers that look late)
     client = crawl.redis.client()
     assert client.keys(f"optout-audit:run:{run['run_id']}:*") == [f"optout-audit:run:{run['run_id']}:meta".encode()]
@@ -203,6 +214,10 @@ def test_a_worker_killed_with_sigkill_loses_nothing(setting, web):
     assert survivor.wait(60) == 0, crawl.output()  # it stopped by itself: the run is complete
     _check_run(crawl, web)
     assert held > 0 and written < HOSTS
+    # the records follow from the evidence: rebuilt from the gathered WARC files, byte for byte
+    from optout_audit.archive.replay import rebuild_run
+
+    assert all(rebuild_run(crawl.run_dir, crawl.run_dir.parent / "replayed").values())
     print(f"worker killed after {written} records, holding {held} queue entries")
 
 

@@ -75,9 +75,13 @@ class ArchiveMiddleware:
         return middleware
 
     def _open(self) -> WarcArchive:
-        self.archive = WarcArchive(
-            self.directory, run_info(self.directory.parent, self.crawler.settings), self.max_bytes
-        )
+        info = run_info(self.directory.parent, self.crawler.settings)
+        # A distributed worker's sites come from a queue that also takes its archive's bytes.
+        outbox = getattr(getattr(self.crawler.spider, "source", None), "archive_outbox", None)
+        if outbox is None:
+            self.archive = WarcArchive(self.directory, info, self.max_bytes)
+        else:
+            self.archive = WarcArchive(self.directory, info, self.max_bytes, opener=outbox.open, tag=outbox.tag)
         return self.archive
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:

@@ -34,13 +34,14 @@ try:  # ISA-L's deflate: the same gzip members at a tenth of zlib's CPU (the arc
 except ImportError:  # no wheel for this platform: the standard library's
     _deflate = zlib
     GZIP_LEVEL = 3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-__all__ = ["EVIDENCE_COLUMNS", "INDEX_SUFFIX", "ArchivedRecord", "WarcArchive", "sha256_label"]
+__all__ = ["EVIDENCE_COLUMNS", "INDEX_SUFFIX", "ArchivedRecord", "WarcArchive", "local_file", "sha256_label"]
 
 #: Columns of evidence.csv and of each WARC file's index, one row per response record.
 EVIDENCE_COLUMNS = (
@@ -98,16 +99,36 @@ class _Sha256Writer(WARCWriter):
         return Digester("sha256")
 
 
-class WarcArchive:
-    """The WARC files of one crawl process under ``directory``, rotated past ``max_bytes``."""
+def local_file(path: Path, text: bool) -> IO:
+    """A new file of the archive on this machine's disk (never one that exists)."""
+    return path.open("x", newline="", encoding="utf-8") if text else path.open("xb")
 
-    def __init__(self, directory: Path, info: dict[str, Any], max_bytes: int = 1 << 30) -> None:
+
+class WarcArchive:
+    """The WARC files of one crawl process under ``directory``, rotated past ``max_bytes``.
+
+    ``opener(path, text)`` makes each new file (a WARC file, binary, and its index, text): by default on
+    this machine's disk; a distributed worker's sends the bytes to the coordinator instead
+    (:class:`optout_audit.distributed.evidence.ArchiveOutbox`). ``tag`` makes the files' names unique
+    among the processes that write into one archive folder (default: the process id).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        info: dict[str, Any],
+        max_bytes: int = 1 << 30,
+        *,
+        opener: Callable[[Path, bool], IO] = local_file,
+        tag: str = "",
+    ) -> None:
         self.directory = directory
         self.info = info
         self.max_bytes = max_bytes
+        self.opener = opener
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         # Unique per process: --workers children and resumed runs write beside each other.
-        self.prefix = f"optout-audit-{stamp}-{os.getpid()}"
+        self.prefix = f"optout-audit-{stamp}-{tag or os.getpid()}"
         self.sequence = -1
         self._buffer = BytesIO()
         self._builder = _Sha256Writer(self._buffer, gzip=False, warc_version="1.1")
@@ -120,11 +141,12 @@ class WarcArchive:
 
     def _open(self) -> None:
         self.close()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.opener is local_file:
+            self.directory.mkdir(parents=True, exist_ok=True)
         self.sequence += 1
         self.name = f"{self.prefix}-{self.sequence:05d}.warc.gz"
-        self._file = (self.directory / self.name).open("xb")
-        self._index = (self.directory / (self.name + INDEX_SUFFIX)).open("x", newline="", encoding="utf-8")
+        self._file = self.opener(self.directory / self.name, False)
+        self._index = self.opener(self.directory / (self.name + INDEX_SUFFIX), True)
         self._index_writer = csv.writer(self._index, lineterminator="\n")
         self._index_writer.writerow(EVIDENCE_COLUMNS)
         self.position = 0

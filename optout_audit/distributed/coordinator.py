@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from optout_audit.app.errors import UsageError
 from optout_audit.app.inputs import read_targets
 from optout_audit.distributed.connection import describe_error, first_contact, mask_url, sync_client
+from optout_audit.distributed.evidence import ArchiveInbox
 from optout_audit.distributed.keys import (
     CURRENT,
     RESULTS_GROUP,
@@ -48,7 +49,7 @@ from optout_audit.distributed.worker import URL_ENV
 if TYPE_CHECKING:
     from optout_audit.app.run import Run
 
-__all__ = ["DEFAULT_LEASE_FACTOR", "crawl_distributed", "lease_of"]
+__all__ = ["DEFAULT_LEASE_FACTOR", "MAX_DELIVERIES", "crawl_distributed", "lease_of"]
 
 #: The lease of a queue entry, in request timeouts: a worker that has not renewed it for this long
 #: is taken to be gone (it renews every third of it while it runs).
@@ -61,6 +62,10 @@ COLLECT_BLOCK_MS = 500
 COMPLETE_TTL = 24 * 3600
 #: How long the coordinator's worker may take to stop once the run is complete.
 WORKER_STOP_SECONDS = 60.0
+#: Workers that may take a queue entry and stop before finishing it (killed, frozen past the lease,
+#: stopped) before its sites get an ``abandoned`` record: a site that crashes its worker every time
+#: is not handed on forever.
+MAX_DELIVERIES = 5
 
 
 def lease_of(timeout: float, lease: float | None) -> float:
@@ -76,14 +81,12 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
     client = sync_client(url)
     keys = RunKeys(run.record["run_id"])
     lease = lease_of(run.options.timeout, run.options.lease)
-    # (kept across resumes: the duplicates dropped so far)
-    # Workers keep no evidence archive yet: the run says so rather than promise one.
-    run.record["settings"]["archive"] = False
     run.record["distributed"] = {
         **run.record.get("distributed", {}),
         "redis": mask_url(url),
         "lease": lease,
         "grouped_by": "registered_domain",
+        "max_deliveries": MAX_DELIVERIES,
     }
     try:
         groups, invalid = group_targets(read_targets(run.options.input))
@@ -95,8 +98,9 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
         try:
             return _crawl_and_collect(client, keys, run, collector, entries)
         finally:
-            previous = run.record["distributed"].get("duplicate_records", 0)
-            run.record["distributed"]["duplicate_records"] = previous + collector.duplicates
+            counts = run.record["distributed"]  # kept across resumes: added up
+            for name, count in collector.counts().items():
+                counts[name] = counts.get(name, 0) + count
     except redis.RedisError as exc:
         from optout_audit.app.run import RunFailed
 
@@ -118,6 +122,7 @@ def _publish(client, keys: RunKeys, run: Run, lease: float) -> None:
         "extra": dict(sorted(options.extra.items())),
         "dns_servers": list(options.dns_servers),
         "allow_private_networks": options.allow_private_networks,
+        "archive": options.archive,
     }
     for stream, group in ((keys.sites, SITES_GROUP), (keys.results, RESULTS_GROUP)):
         try:  # before the run is said running: a worker joining at once finds its group
@@ -128,7 +133,14 @@ def _publish(client, keys: RunKeys, run: Run, lease: float) -> None:
     pipe = client.pipeline(transaction=True)
     pipe.hset(
         keys.meta,
-        mapping={"state": "running", "settings": json.dumps(settings), "hosts_file": hosts, "lease": str(lease)},
+        mapping={
+            "state": "running",
+            "settings": json.dumps(settings),
+            "hosts_file": hosts,
+            "lease": str(lease),
+            "max_deliveries": str(MAX_DELIVERIES),
+            "run_record": json.dumps(run.record, ensure_ascii=False),
+        },
     )
     pipe.set(CURRENT, keys.run_id)
     pipe.execute()
@@ -162,11 +174,23 @@ class _Collector:
     """Records from the results stream into audit.jsonl, each site once."""
 
     def __init__(self, client, keys: RunKeys, run: Run, done: set[str]) -> None:
+        from optout_audit.archive.finish import ARCHIVE_DIR
+
         self.client, self.keys, self.run = client, keys, run
         self.seen = set(done)
         self.duplicates = 0  # second records of a site (a lease ran out and two workers finished it)
         self.pending_first = True  # after a restart: the records read but not acknowledged before
         self.handle = run.audit_path.open("ab")
+        self.archive = ArchiveInbox(run.dir / ARCHIVE_DIR)
+
+    def counts(self) -> dict[str, int]:
+        """What run.json's ``distributed`` says of what was collected (added up over resumes)."""
+        return {
+            "duplicate_records": self.duplicates,
+            "archive_pieces_repeated": self.archive.repeated,
+            "archive_gaps": self.archive.gaps,
+            "archive_pieces_refused": self.archive.refused,
+        }
 
     def write_invalid(self, invalid) -> None:
         from optout_audit.downloader.outcomes import utc_now
@@ -204,13 +228,23 @@ class _Collector:
         lines, ids = [], []
         for message_id, fields in messages:
             ids.append(message_id)
-            raw = (fields or {}).get(b"record")
+            fields = fields or {}
+            if b"file" in fields:  # evidence bytes, sent ahead of the records that name them
+                offset = fields.get(b"offset") or b""
+                self.archive.write(
+                    fields[b"file"].decode("utf-8", "replace"),
+                    int(offset) if offset.isdigit() else -1,
+                    fields.get(b"data") or b"",
+                )
+                continue
+            raw = fields.get(b"record")
             line = read_line(raw) if raw else None
             if line is None or not line.key or line.key in self.seen:
                 self.duplicates += line is not None and bool(line.key)
                 continue  # a second record of a site (a lease that ran out): the first one stays
             self.seen.add(line.key)
             lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
+        self.archive.sync()  # the evidence first: a record on disk never names bytes that are not
         self._write(lines)
         if ids:
             pipe = self.client.pipeline(transaction=True)
@@ -221,6 +255,7 @@ class _Collector:
 
     def close(self) -> None:
         self.handle.close()
+        self.archive.close()
 
 
 def _crawl_and_collect(client, keys: RunKeys, run: Run, collector: _Collector, entries: int) -> int | None:
@@ -287,6 +322,6 @@ def _clean_up(client, keys: RunKeys) -> None:
     """The run is in its folder now: drop the queue, keep its ``complete`` state for a day."""
     pipe = client.pipeline(transaction=True)
     pipe.delete(keys.sites, keys.done, keys.results)
-    pipe.hdel(keys.meta, "hosts_file", "settings")
+    pipe.hdel(keys.meta, "hosts_file", "settings", "run_record")
     pipe.expire(keys.meta, COMPLETE_TTL)
     pipe.execute()

@@ -27,6 +27,7 @@ from typing import Any
 
 from optout_audit.app.inputs import Target
 from optout_audit.distributed.connection import async_client
+from optout_audit.distributed.evidence import ArchiveOutbox
 from optout_audit.distributed.keys import SITES_GROUP, RunKeys, decode_group
 
 __all__ = ["QueueSource", "RedisResultsPipeline", "encode_record"]
@@ -40,6 +41,10 @@ FLUSH_RECORDS = 64
 FLUSH_SECONDS = 0.05
 #: How long one XREADGROUP waits for new entries (milliseconds).
 BLOCK_MS = 2000
+#: Evidence bytes that make a send before FLUSH_RECORDS / FLUSH_SECONDS: a transaction stays small.
+FLUSH_BYTES = 1 << 20
+#: Results (records and evidence pieces) waiting in Redis past which workers take no new sites.
+MAX_UNCOLLECTED = 20_000
 
 
 def encode_record(item: Any) -> bytes:
@@ -54,8 +59,14 @@ def encode_record(item: Any) -> bytes:
 class QueueSource:
     """Sites from a run's queue for one consumer (a worker process), and their acknowledgement."""
 
-    def __init__(self, url: str, run_id: str, consumer: str, lease: float) -> None:
+    def __init__(
+        self, url: str, run_id: str, consumer: str, lease: float, *, archive: bool = False, max_deliveries: int = 0
+    ) -> None:
         self.url, self.keys, self.consumer, self.lease = url, RunKeys(run_id), consumer, lease
+        #: The WARC bytes of the worker's evidence archive, sent with its records (None: no archive).
+        self.archive_outbox = ArchiveOutbox(consumer) if archive else None
+        self.max_deliveries = max_deliveries
+        self.waiting_for_collector = False
         self.redis = None
         self.groups: dict[bytes, set[str]] = {}  # entry id -> origins without a stored record
         self.entry_of: dict[str, bytes] = {}  # origin -> its entry id
@@ -83,7 +94,14 @@ class QueueSource:
             while True:
                 pipe = redis.pipeline(transaction=False)
                 pipe.hget(self.keys.meta, "state")
-                pipe.xautoclaim(
+                pipe.xlen(self.keys.results)
+                state, uncollected = await pipe.execute()
+                if state != b"running":
+                    return  # complete, or the run is gone
+                if self._wait_for_collector(uncollected):
+                    await asyncio.sleep(BLOCK_MS / 1000)
+                    continue
+                claimed = await redis.xautoclaim(
                     self.keys.sites,
                     SITES_GROUP,
                     self.consumer,
@@ -91,11 +109,10 @@ class QueueSource:
                     self.claim_cursor,
                     count=READ_COUNT,
                 )
-                state, claimed = await pipe.execute()
                 self.claim_cursor, entries = claimed[0], claimed[1]
-                if state != b"running":
-                    return  # complete, or the run is gone
-                if not entries:
+                if entries:
+                    entries = await self._abandon_poisoned(entries)
+                else:
                     reply = await redis.xreadgroup(
                         SITES_GROUP, self.consumer, {self.keys.sites: ">"}, count=READ_COUNT, block=BLOCK_MS
                     )
@@ -105,6 +122,37 @@ class QueueSource:
         finally:
             if self._renewer is not None:
                 self._renewer.cancel()
+
+    def _wait_for_collector(self, uncollected: int) -> bool:
+        """Whether to take no new sites for now: the coordinator has not collected enough results
+        (stopped, or slower than the workers), and Redis would hold them all, evidence bytes included."""
+        waiting = uncollected >= MAX_UNCOLLECTED
+        if waiting != self.waiting_for_collector:
+            self.waiting_for_collector = waiting
+            if waiting:
+                logger.warning("%d results wait for the coordinator: no new sites taken until it collects", uncollected)
+        return waiting
+
+    async def _abandon_poisoned(self, entries: list) -> list:
+        """The entries taken over (XAUTOCLAIM) less those more than ``max_deliveries`` workers took
+        and none finished: their sites get an ``abandoned`` record instead of another worker to stop."""
+        if not self.max_deliveries:
+            return entries
+        pipe = self.redis.pipeline(transaction=False)
+        for entry_id, _fields in entries:
+            pipe.xpending_range(self.keys.sites, SITES_GROUP, min=entry_id, max=entry_id, count=1)
+        delivered = [reply[0]["times_delivered"] if reply else 0 for reply in await pipe.execute()]
+        kept, poisoned = [], []
+        for entry, times in zip(entries, delivered, strict=True):
+            (poisoned if times > self.max_deliveries else kept).append(entry)
+        if poisoned:
+            from optout_audit.downloader.outcomes import utc_now
+            from optout_audit.record import abandoned_record
+
+            for target in await self._take(poisoned):
+                logger.warning("%s: abandoned after %d workers took it", target.origin, self.max_deliveries)
+                await self.store(abandoned_record(target, self.max_deliveries, utc_now()))
+        return kept
 
     async def _take(self, entries) -> list[Target]:
         taken: list[Target] = []
@@ -157,7 +205,8 @@ class QueueSource:
             remaining.discard(origin)
             if not remaining:
                 self._finished.append(entry_id)
-        if len(self._buffer) >= FLUSH_RECORDS:
+        outbox = self.archive_outbox
+        if len(self._buffer) >= FLUSH_RECORDS or (outbox is not None and outbox.pending_bytes >= FLUSH_BYTES):
             await self.flush()
         elif self._flush_timer is None:
             self._flush_timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush_soon)
@@ -174,10 +223,14 @@ class QueueSource:
         async with self._flushing:
             records, finished = self._buffer, self._finished
             self._buffer, self._finished = [], []
-            if not records and not finished:
+            # Every record's evidence is archived before the record is stored: all of it is in here.
+            pieces = self.archive_outbox.take() if self.archive_outbox is not None else []
+            if not records and not finished and not pieces:
                 return
             redis = await self._connect()
             pipe = redis.pipeline(transaction=True)
+            for piece in pieces:  # ahead of the records that name them
+                pipe.xadd(self.keys.results, {"file": piece.name, "offset": piece.offset, "data": piece.data})
             for line, _origin in records:
                 pipe.xadd(self.keys.results, {"record": line})
             origins = [origin for _line, origin in records if origin]
@@ -191,6 +244,8 @@ class QueueSource:
             except Exception as exc:
                 logger.warning("could not store %d records in Redis (kept, tried again): %s", len(records), exc)
                 self._buffer[:0], self._finished[:0] = records, finished
+                if pieces:
+                    self.archive_outbox.give_back(pieces)
                 if self._flush_timer is None:
                     self._flush_timer = asyncio.get_running_loop().call_later(1.0, self._flush_soon)
                 return

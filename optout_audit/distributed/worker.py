@@ -86,6 +86,8 @@ def run_worker(
     lease = float(meta["lease"])
     consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory(prefix="optout-worker-") as work:
+        if meta.get("run_record"):  # what the archive's warcinfo records say of the run
+            (Path(work) / "run.json").write_text(meta["run_record"], "utf-8")
         hosts_file = None
         if meta.get("hosts_file"):
             hosts_file = Path(work) / "hosts.txt"
@@ -100,12 +102,19 @@ def run_worker(
             extra=settings_of_run.get("extra") or {},
             dns_servers=tuple(settings_of_run.get("dns_servers") or ()),
             allow_private_networks=bool(settings_of_run.get("allow_private_networks")),
-            archive=False,
-        )  # no evidence archive on workers yet (docs/distributed.md)
+            archive=bool(settings_of_run.get("archive")),
+        )
         settings = Run(Path(work), {}, options).settings(Path(work) / "unused.jsonl", 0, progress=False)
         settings.set("FEEDS", {}, "cmdline")  # records go to Redis only
         settings.set("ITEM_PIPELINES", {**settings.getdict("ITEM_PIPELINES"), _PIPELINE: 200}, "cmdline")
-        source = QueueSource(url, joined, consumer, lease)
+        source = QueueSource(
+            url,
+            joined,
+            consumer,
+            lease,
+            archive=options.archive,
+            max_deliveries=int(meta.get("max_deliveries") or 0),
+        )
         if not quiet:
             print(f"optout-audit worker {consumer}: auditing run {joined} from {mask_url(url)}", file=sys.stderr)
         process = AuditCrawlerProcess(settings)
