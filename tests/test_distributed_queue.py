@@ -166,3 +166,71 @@ def test_a_worker_without_a_run_stops_after_wait(server):
     assert PASSWORD not in completed.stderr
     assert json.dumps(completed.stderr)  # one line, no traceback
     assert "Traceback" not in completed.stderr
+
+
+def _running_run(server, tmp_path, run_id: str, lines: list[str]) -> tuple:
+    client = sync_client(server.url)
+    keys = RunKeys(run_id)
+    client.xgroup_create(keys.sites, SITES_GROUP, id="0", mkstream=True)
+    client.hset(keys.meta, "state", "running")
+    groups, _invalid = group_targets(_targets(tmp_path, lines))
+    _seed(client, keys, groups)
+    return client, keys
+
+
+async def _take_one(url: str, run_id: str, consumer: str, lease: float, seconds: float, **options):
+    """A worker that takes what it can in ``seconds`` (at most one site), sends what it stored, and
+    is then killed: its entries are neither finished nor handed back."""
+    import asyncio
+
+    from optout_audit.distributed.source import QueueSource
+
+    source = QueueSource(url, run_id, consumer, lease, **options)
+    targets = source.targets()
+    try:
+        taken = [await asyncio.wait_for(targets.__anext__(), seconds)]
+    except TimeoutError:
+        taken = []
+    await targets.aclose()
+    await source.flush()
+    await source.redis.aclose()
+    return taken
+
+
+def test_an_entry_no_worker_finishes_is_abandoned_not_handed_on_forever(server, tmp_path):
+    """Taken by one worker, then by two more after their leases ran out, none finishing it: the next
+    worker takes it no more, and its sites get an ``abandoned`` record each (status error)."""
+    import asyncio
+    import time
+
+    client, keys = _running_run(server, tmp_path, "poison", ["https://a.poison.example/", "https://b.poison.example/"])
+    for number in range(3):
+        taken = asyncio.run(_take_one(server.url, "poison", f"w{number}", 0.05, 5, max_deliveries=3))
+        assert [t.host for t in taken] == ["a.poison.example"], number  # taken over each time
+        time.sleep(0.1)  # past the lease
+    assert client.xlen(keys.results) == 0
+    taken = asyncio.run(_take_one(server.url, "poison", "w3", 0.05, 2.5, max_deliveries=3))
+    assert taken == []
+    records = [json.loads(fields[b"record"]) for _, fields in client.xrange(keys.results)]
+    assert [(r["domain"], r["status"], r["fault"]) for r in records] == [
+        ("a.poison.example", "error", "abandoned"),
+        ("b.poison.example", "error", "abandoned"),
+    ]
+    assert "3 workers" in records[0]["error"]
+    assert client.xpending(keys.sites, SITES_GROUP)["pending"] == 0 and client.xlen(keys.sites) == 0
+    assert client.smembers(keys.done) == {b"https://a.poison.example", b"https://b.poison.example"}
+
+
+def test_workers_take_no_sites_while_results_wait_for_the_coordinator(server, tmp_path, monkeypatch):
+    """Redis must not fill up with records and evidence while the coordinator is stopped."""
+    import asyncio
+
+    monkeypatch.setattr("optout_audit.distributed.source.MAX_UNCOLLECTED", 3)
+    client, keys = _running_run(server, tmp_path, "full", ["https://a.full.example/"])
+    for number in range(3):
+        client.xadd(keys.results, {"record": f"{number}"})
+    assert asyncio.run(_take_one(server.url, "full", "w0", 60, 2.5)) == []
+    assert client.xpending(keys.sites, SITES_GROUP)["pending"] == 0  # not even read
+    client.xtrim(keys.results, maxlen=2, approximate=False)  # the coordinator collects
+    taken = asyncio.run(_take_one(server.url, "full", "w1", 60, 5))
+    assert [t.host for t in taken] == ["a.full.example"]

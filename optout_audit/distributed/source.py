@@ -15,6 +15,12 @@ sent in batches of up to 50 ms). A worker that dies loses nothing: its entries s
 and go to another worker after the lease; the sites already in ``done`` are not audited again.
 A record stored twice (a slow worker finishing a site another worker took over) is kept once by
 the coordinator.
+
+With the evidence archive on, the worker's WARC files are written into :attr:`QueueSource.archive_outbox`
+and each send carries the bytes written since the last one, ahead of its records
+(:mod:`optout_audit.distributed.evidence`). A worker takes no new entries while the results wait
+uncollected past :data:`MAX_UNCOLLECTED`, and gives an entry taken over more than ``max_deliveries``
+times an ``abandoned`` record per site instead of auditing it again.
 """
 
 from __future__ import annotations
