@@ -14,26 +14,15 @@ import os
 import shlex
 import signal
 import subprocess
-import time
 from collections import Counter
 
 import pytest
 from crawling import BIN, optout_audit
+from waiting import wait_for_records
 
 from optout_audit.webfarm import SyntheticWeb, running_farm
 
 SITES = 400
-
-
-def _wait_for_records(run_dir, count, process, deadline):
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the crawl ended before the signal: {process.returncode}")
-        found = sum(path.read_bytes().count(b"\n") for path in run_dir.rglob("audit.jsonl"))
-        if found >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the crawl made no progress")
 
 
 def _summary(run_dir) -> dict[str, str]:
@@ -75,7 +64,7 @@ def test_a_signal_leaves_an_interrupted_run_that_resume_completes(tmp_path, sig,
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
         try:
-            _wait_for_records(run_dir, 30, process, time.monotonic() + 120)
+            wait_for_records(run_dir, 30, process, limit=120)
             process.send_signal(sig)
             _, stderr = process.communicate(timeout=120)
         finally:

@@ -13,11 +13,11 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 
 import pytest
 from crawling import BIN, optout_audit
+from waiting import audit_lines, wait_for_records
 
 from optout_audit.webfarm import SyntheticWeb, running_farm
 
@@ -89,23 +89,12 @@ def test_ten_thousand_sites_one_row_each(tmp_path):
     assert len(keys) == len(set(keys)) == 10_000 + len(INVALID)
 
 
-def _wait_for_lines(path, count, process, deadline):
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the crawl ended before it could be killed: {process.returncode}")
-        if path.exists() and path.read_bytes().count(b"\n") >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the crawl made no progress")
-
-
 def test_resume_after_sigkill(tmp_path):
     web = SyntheticWeb(1500, seed=5, mix=MIX, slow_delay=30)
     lines = _input(web, 1500)
     path = tmp_path / "sites.txt"
     path.write_text("\n".join(lines) + "\n")
     run_dir = tmp_path / "run"
-    audit = run_dir / "audit.jsonl"
     with running_farm(web, latency=(50, 150)) as farm:
         args = [
             str(BIN / "optout-audit"),
@@ -124,11 +113,11 @@ def test_resume_after_sigkill(tmp_path):
         ]
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            _wait_for_lines(audit, 400, process, time.monotonic() + 300)
+            wait_for_records(run_dir, 400, process, limit=300)
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        written_before = audit.read_bytes().count(b"\n")
+        written_before = audit_lines(run_dir)
         assert 400 <= written_before < len(lines) - 100, written_before
         assert not (run_dir / "domains.csv").exists()  # killed before the report stage
 

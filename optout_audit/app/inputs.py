@@ -14,6 +14,7 @@ crawl reports as a ``status=invalid_input`` row.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Iterator
@@ -25,7 +26,19 @@ import idna
 
 from optout_audit.app.errors import UsageError
 
-__all__ = ["InputError", "InvalidLine", "Target", "check_input", "count_entries", "parse_line", "read_targets"]
+__all__ = [
+    "InputEntries",
+    "InputError",
+    "InputFacts",
+    "InvalidLine",
+    "Target",
+    "check_input",
+    "count_entries",
+    "input_facts",
+    "parse_line",
+    "read_input",
+    "read_targets",
+]
 
 MAX_LINE_CHARS = 2048  # longer lines are not URLs anyone means; they are reported, not parsed
 _SHOWN_INPUT_CHARS = 200
@@ -143,7 +156,7 @@ def _values(text: str) -> Iterator[tuple[str, int]]:
         yield from _csv_values(lines)
         return
     for number, raw in enumerate(lines, start=1):
-        if _TRANCO_LINE.match(raw):
+        if "," in raw and _TRANCO_LINE.match(raw):
             raw = raw.split(",", 1)[1]
         yield raw, number
 
@@ -161,12 +174,39 @@ def _csv_values(lines: list[str]) -> Iterator[tuple[str, int]]:
         yield (row[column] if column < len(row) else ""), number
 
 
-def _read_text(path: str | Path) -> str:
+def read_input(path: str | Path) -> bytes:
+    """The bytes of the input file; InputError when it cannot be read."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return _decode(data)
+
+
+def _read_text(path: str | Path) -> str:
+    return _decode(read_input(path))
+
+
+def _data_lines(text: str) -> int:
+    lines = sum(1 for raw, _ in _values(text) if raw.strip() and not raw.lstrip().startswith("#"))
+    if not lines:
+        raise InputError("the input file has no URL or domain lines (only comments or blank lines)")
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class InputFacts:
+    """What a run records of its input list (run.json ``input_sha256``, ``input_lines``)."""
+
+    sha256: str  # hex SHA-256 of the file's bytes: a resume must be given the same list
+    lines: int  # data lines (not blank, not comments): an upper bound of the sites, for the progress bar
+
+
+def input_facts(data: bytes) -> InputFacts:
+    """The SHA-256 and data line count of a URL list's bytes; InputError if it is not a usable list.
+
+    One pass over the bytes and no line parsed: what :func:`check_input` checks, plus the hash.
+    """
+    return InputFacts(hashlib.sha256(data).hexdigest(), _data_lines(_decode(data)))
 
 
 def check_input(path: str | Path) -> int:
@@ -175,10 +215,7 @@ def check_input(path: str | Path) -> int:
     Cheap (no line is parsed), so a crawl of a million-line list starts at once; the count is
     an upper bound of the sites, for the progress bar.
     """
-    lines = sum(1 for raw, _ in _values(_read_text(path)) if raw.strip() and not raw.lstrip().startswith("#"))
-    if not lines:
-        raise InputError("the input file has no URL or domain lines (only comments or blank lines)")
-    return lines
+    return _data_lines(_read_text(path))
 
 
 def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
@@ -195,6 +232,33 @@ def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
         yield entry
 
 
+class InputEntries:
+    """The entries of :func:`read_targets` (``path``), counted: a complete run has one record each.
+
+    ``count`` is None until an iteration has gone through the whole list; then it is the number
+    of entries, distinct sites and invalid lines. The crawl iterates the list anyway, so it learns
+    the count for nothing; an iteration stopped early leaves it None (nothing partial is reported).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self.count: int | None = None
+
+    def __iter__(self) -> Iterator[Target | InvalidLine]:
+        count = 0
+        for entry in read_targets(self.path):
+            count += 1
+            yield entry
+        self.count = count
+
+
 def count_entries(path: str | Path) -> int:
-    """The number of records a complete run of ``path`` has: its distinct sites and its invalid lines."""
-    return sum(1 for _ in read_targets(path))
+    """The number of records a complete run of ``path`` has: its distinct sites and its invalid lines.
+
+    A full parse of the list: where a crawl has gone through it, its :class:`InputEntries` count
+    is the same number at no cost.
+    """
+    entries = InputEntries(path)
+    for _ in entries:
+        pass
+    return entries.count or 0

@@ -36,13 +36,19 @@ class AuditCrawlerProcess(CrawlerProcess):
 def crawl_here(
     run: Run, feed: Path, skip: set[str], shard: str | None = None, total: int | None = None, progress: bool = True
 ) -> int | None:
-    """Crawl ``run``'s input into ``feed``, skipping ``skip``; return the signal that stopped it early, if any."""
+    """Crawl ``run``'s input into ``feed``, skipping ``skip``; return the signal that stopped it early, if any.
+
+    A spider that read the whole list leaves its count of the list's entries in ``run.entries``.
+    """
     remaining = max(run.total_lines - len(skip), 0) if total is None else total
     process = AuditCrawlerProcess(run.settings(feed, remaining, progress=progress))
-    process.crawl(OptoutSpider, input=str(run.options.input), skip_hosts=skip, shard=shard)
+    crawler = process.create_crawler(OptoutSpider)
+    process.crawl(crawler, input=str(run.options.input), skip_hosts=skip, shard=shard)
     process.start()
     received = process.received_signal
-    del process  # the crawler, its spider and their buffers: the report stage does not need them
+    if crawler.spider is not None and crawler.spider.entries is not None:
+        run.entries = crawler.spider.entries
+    del process, crawler  # the crawler, its spider and their buffers: the report stage does not need them
     _give_back_memory()
     return received
 

@@ -36,7 +36,7 @@ from typing import Any
 from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
 from optout_audit.app.errors import UsageError
-from optout_audit.app.inputs import check_input, count_entries
+from optout_audit.app.inputs import InputFacts, count_entries, input_facts, read_input
 from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
@@ -144,6 +144,10 @@ class Run:
         self.audit_path = run_dir / AUDIT_FILE
         self.total_lines = record.get("input_lines") or 0
         self.signal: int | None = None  # the signal that stopped the crawl, if one did
+        #: The records a complete run has (:func:`~optout_audit.app.inputs.count_entries`), set by a
+        #: crawl that went through the whole list (its spider counts as it reads); None until then,
+        #: and :meth:`finish` counts them itself.
+        self.entries: int | None = None
 
     # -- start -------------------------------------------------------------------------------------
 
@@ -158,7 +162,8 @@ class Run:
             raise UsageError(f"hosts file not found: {options.hosts_file}")
         if options.hosts_file and options.dns_servers:
             raise UsageError("--hosts-file and --dns-server exclude each other: names resolve through one of them")
-        lines = check_input(options.input)
+        data = read_input(options.input)  # the one read of the list at open: validated, counted, hashed, copied
+        facts = input_facts(data)
         run_dir = options.out
         make_run_folder(run_dir)
         from optout_audit.app.shards import SHARDS_DIR
@@ -169,16 +174,16 @@ class Run:
         if options.resume and options.workers == 1 and (run_dir / SHARDS_DIR).is_dir():
             raise UsageError(f"{run_dir} was crawled with --workers and is unfinished: resume it with --workers N")
         previous = read_json_object(run_dir / RUN_FILE) if options.resume else {}
-        record = cls._new_record(options, previous, lines, scheduled_job)
+        record = cls._new_record(options, previous, facts, scheduled_job)
         if options.resume and previous:
             cls._check_resume(previous, record)
         run = cls(run_dir, record, options)
-        run._keep_inputs()
+        run._keep_inputs(data)
         write_json_object(run_dir / RUN_FILE, record)
         return run
 
     @staticmethod
-    def _new_record(options: CrawlOptions, previous: dict, lines: int, job: str | None) -> dict[str, Any]:
+    def _new_record(options: CrawlOptions, previous: dict, facts: InputFacts, job: str | None) -> dict[str, Any]:
         now = utc_now()
         hosts = options.hosts_file
         record = {
@@ -189,8 +194,8 @@ class Run:
             "finished_at": None,
             "interrupted": None,
             "input": str(options.input.resolve()),
-            "input_sha256": file_sha256(options.input),
-            "input_lines": lines,
+            "input_sha256": facts.sha256,
+            "input_lines": facts.lines,
             "input_copy": None,
             "tool_version": __version__,
             "user_agent": USER_AGENT,
@@ -228,11 +233,14 @@ class Run:
                 f"(was {', '.join(repr(before.get(name)) for name in changed)})"
             )
 
-    def _keep_inputs(self) -> None:
-        """Copy the input list (and hosts file) into the run folder: the run can be redone from it alone."""
+    def _keep_inputs(self, data: bytes) -> None:
+        """Keep the input list's ``data`` (and the hosts file) in the run folder: the run can be redone from it alone.
+
+        The copy is written from the bytes that were hashed, so it is the list ``input_sha256`` names.
+        """
         copy = self.dir / ("input" + (self.options.input.suffix or ".txt"))
         if not copy.exists() or copy.resolve() != self.options.input.resolve():
-            shutil.copyfile(self.options.input, copy)
+            copy.write_bytes(data)
         self.record["input_copy"] = copy.name
         if self.options.hosts_file:
             hosts = self.dir / "hosts.txt"
@@ -311,11 +319,10 @@ class Run:
                 unchanged.update(line.unchanged)
         records = sum(count for status, count in statuses.items() if status != "unreadable_line")
         reason = stopped_by or (signal.Signals(self.signal).name if self.signal else None)
-        entries = None
-        if reason is None:
-            entries = count_entries(self.options.input)
-            if records < entries:
-                reason = "incomplete"  # e.g. the engine stopped early: never passed off as finished
+        # Known from the crawl when it read the whole list; a crawl stopped before that leaves it to a count here.
+        entries = self.entries if self.entries is not None else count_entries(self.options.input)
+        if reason is None and records < entries:
+            reason = "incomplete"  # e.g. the engine stopped early: never passed off as finished
         record = self.record
         record["sites"] = records
         record["counts_by_status"] = dict(sorted(statuses.items()))
@@ -327,11 +334,10 @@ class Run:
             record["duplicate_lines"] = max(self.total_lines - records, 0)
             record.update(state="finished", finished_at=utc_now(), interrupted=None)
         else:
-            total = entries if entries is not None else count_entries(self.options.input)
             record.update(
                 state="interrupted",
                 finished_at=None,
-                interrupted={"at": utc_now(), "reason": reason, "audited": records, "sites": total},
+                interrupted={"at": utc_now(), "reason": reason, "audited": records, "sites": entries},
             )
         # Written before the reports: the report stage reads the run's state (summary.csv "complete").
         write_json_object(self.dir / RUN_FILE, record)

@@ -14,6 +14,9 @@ process uses one core. The parent process (:func:`crawl_sharded`, called by
    the whole list, counting the records the children write.
 3. When all are done the parent merges the shards into ``RUN_DIR/audit.jsonl`` (written aside and
    renamed, a site never twice) and removes ``shards/``; the run then finishes as any other.
+   A child that read the whole list (every child reads all of it) writes its count of the list's
+   entries to ``shards/K/entries.txt``: the parent's run knows how many records a complete run has
+   without parsing the list itself (:attr:`optout_audit.app.run.Run.entries`).
 
 Children run in sessions of their own, so a Ctrl-C on the terminal reaches the parent only: it
 passes SIGINT or SIGTERM on to each child once (Scrapy's graceful shutdown), waits for them, and
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
     from optout_audit.app.run import Run
 
 SHARDS_DIR = "shards"
+#: A child's count of the input's entries, once it has read the whole list.
+ENTRIES_FILE = "entries.txt"
 #: The file that hands the options of the run to the children.
 _CHILD_FILE = "child.json"
 
@@ -78,6 +83,7 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
         try:
             for number in range(workers):
                 (shards / str(number)).mkdir(exist_ok=True)
+                (shards / str(number) / ENTRIES_FILE).unlink(missing_ok=True)  # an earlier attempt's
                 argv = [
                     sys.executable,
                     "-m",
@@ -96,6 +102,9 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
                     child.send_signal(signal.SIGTERM)
                     child.wait()
             progress.close()
+    counts = _entries_counted(shards, workers)
+    if counts:
+        run.entries = max(counts)  # all the same list; the larger, were it changed meanwhile: never too few
     merge_shards(run.dir)
     failed = [number for number, child in enumerate(children) if child.returncode not in (0, 130, 143)]
     if received:
@@ -107,6 +116,17 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
             f"crawl worker(s) {failed} failed; what they audited is kept: continue with --resume --workers {workers}"
         )
     return None
+
+
+def _entries_counted(shards: Path, workers: int) -> list[int]:
+    """The entry counts the children that read the whole list wrote."""
+    counts = []
+    for number in range(workers):
+        try:
+            counts.append(int((shards / str(number) / ENTRIES_FILE).read_text("ascii")))
+        except (OSError, ValueError):
+            continue  # stopped before the end of the list: it counted nothing
+    return counts
 
 
 class _ShardCounter:
@@ -177,6 +197,10 @@ def _child(child_file: str, shard: str) -> int:
     feed = run_dir / SHARDS_DIR / str(number) / AUDIT_FILE
     skip = audited_keys(feed) | set(spec["skip"])
     received = crawl_here(run, feed, skip, shard=shard, total=spec["total"], progress=False)
+    if run.entries is not None:  # written aside and renamed: a count cut short would be too few
+        aside = feed.parent / (ENTRIES_FILE + ".tmp")
+        aside.write_text(str(run.entries), "ascii")
+        os.replace(aside, feed.parent / ENTRIES_FILE)
     return {signal.SIGINT: 130, signal.SIGTERM: 143}.get(received, 0) if received else 0
 
 

@@ -32,7 +32,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from optout_audit.agents import ai_agents, training_agents
-from optout_audit.app.inputs import InvalidLine, Target, read_targets
+from optout_audit.app.inputs import InputEntries, InvalidLine, Target
 from optout_audit.detect.body import ROBOTS_MAX_BYTES
 from optout_audit.downloader.outcomes import (
     CONNECT_FAULTS,
@@ -111,6 +111,8 @@ class OptoutSpider(scrapy.Spider):
         self.training = frozenset(agent.name for agent in training_agents())
         self.gate = SiteGate(open_site_limit(64))  # sites open at once (see optout_audit.spiders.feeding)
         self.in_flight = 0  # our requests handed to Scrapy and not yet answered
+        #: The entries of the input list (all shards', skipped ones too) once start() has read it whole.
+        self.entries: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -143,7 +145,8 @@ class OptoutSpider(scrapy.Spider):
                 self.in_flight += 1
                 engine.crawl(self._robots_request(self._new_site(target)))
             return
-        for index, entry in enumerate(read_targets(self.input_path)):
+        entries = InputEntries(self.input_path)
+        for index, entry in enumerate(entries):
             if self.shard and index % self.shard[1] != self.shard[0]:
                 continue
             if isinstance(entry, InvalidLine):
@@ -156,6 +159,7 @@ class OptoutSpider(scrapy.Spider):
             self.gate.opened()
             self.in_flight += 1
             engine.crawl(self._robots_request(self._new_site(entry)))
+        self.entries = entries.count  # reached only when the whole list was read (not on a stop)
 
     def _new_site(self, target: Target) -> SiteState:
         audit = SiteAudit(
