@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from crawling import BIN
 from redis_server import PASSWORD, RedisServer
+from waiting import wait_for_records
 
 from optout_audit.archive.verify import verify_run
 from optout_audit.webfarm import SyntheticWeb, running_farm
@@ -95,14 +96,7 @@ class Crawl:
         return self._popen(argv, "worker", {"OPTOUT_REDIS_URL": self.redis.url})
 
     def wait_for_records(self, count: int, process: subprocess.Popen, limit: float = 120) -> int:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            assert process.poll() is None, f"ended before the test could act: {process.returncode}\n{self.output()}"
-            lines = self.audit.read_bytes().count(b"\n") if self.audit.exists() else 0
-            if lines >= count:
-                return lines
-            time.sleep(0.05)
-        raise AssertionError(f"no progress\n{self.output()}")
+        return wait_for_records(self.run_dir, count, process, limit, detail=self.output)
 
     def pending_of(self, process: subprocess.Popen) -> int:
         """Queue entries the worker process holds (XINFO CONSUMERS of the run's site stream)."""

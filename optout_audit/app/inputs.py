@@ -36,6 +36,7 @@ __all__ = [
     "count_entries",
     "input_facts",
     "parse_line",
+    "parsed_lines",
     "read_input",
     "read_targets",
 ]
@@ -218,13 +219,18 @@ def check_input(path: str | Path) -> int:
     return _data_lines(_read_text(path))
 
 
+def parsed_lines(path: str | Path) -> Iterator[Target | InvalidLine]:
+    """Every data line of a URL list, parsed, in order; a site named twice comes twice."""
+    for raw, number in _values(_read_text(path)):
+        entry = parse_line(raw, number)
+        if entry is not None:
+            yield entry
+
+
 def read_targets(path: str | Path) -> Iterator[Target | InvalidLine]:
     """Targets and invalid lines of a URL list, deduplicated by origin (first line kept)."""
     seen: set[str] = set()
-    for raw, number in _values(_read_text(path)):
-        entry = parse_line(raw, number)
-        if entry is None:
-            continue
+    for entry in parsed_lines(path):
         if isinstance(entry, Target):
             if entry.origin in seen:
                 continue

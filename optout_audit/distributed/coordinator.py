@@ -91,6 +91,7 @@ def crawl_distributed(run: Run, done: set[str]) -> int | None:
     try:
         groups, invalid = group_targets(read_targets(run.options.input))
         entries = sum(len(targets) for _, targets in groups) + len(invalid)
+        run.entries = entries  # the run's finish need not parse the list again to know it
         _publish(client, keys, run, lease)
         _seed(client, keys, groups, skip=done)
         collector = _Collector(client, keys, run, done)

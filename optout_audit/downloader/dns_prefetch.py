@@ -28,17 +28,14 @@ logger = logging.getLogger(__name__)
 
 def _hosts_in_input_order(spider: Any):
     """The spider's sites' host names in its order (shard and resume skips applied); None for invalid lines."""
-    from optout_audit.app.inputs import Target, _read_text, _values, parse_line
+    from optout_audit.app.inputs import Target, parsed_lines
 
     shard = getattr(spider, "shard", None)
     skip = getattr(spider, "skip_hosts", set())
     index = 0
     # Not deduplicated (the spider is): a repeated name is a cache hit, and no second set of a
     # million origins is kept.
-    for raw, number in _values(_read_text(spider.input_path)):
-        entry = parse_line(raw, number)
-        if entry is None:
-            continue
+    for entry in parsed_lines(spider.input_path):
         index += 1
         if shard and (index - 1) % shard[1] != shard[0]:
             continue

@@ -96,6 +96,7 @@ class ScheduledRun:
 
         if self.run is None:
             return
+        self.run.entries = getattr(self.crawler.spider, "entries", None)  # counted by the spider as it read the list
         try:
             self.run.finish(stopped_by=None if self.reason in (None, "finished") else self.reason)
         except RunInterrupted as exc:  # recorded in run.json; the job's log says so
