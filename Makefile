@@ -37,16 +37,18 @@ test: install debian-packages lint
 	$(BIN)/python -m pytest -q
 
 # make bench BENCH_ARGS="--hosts 100000 --skip-limit --skip-floor"  (python -m bench.run --help): the crawl
-# against its limit and floor, and the report stage. The other sections, each against its own baseline
-# in the same run: bench-dns (real DNS vs the hosts file), bench-archive (archive on vs off, filter),
-# bench-redis (the queue, coordinator and workers vs --workers 2); bench-all runs every one.
-bench: install
+# against its limit and floor, and the report stage; then the Redis mode (python -m bench.redis: the queue
+# alone, and the coordinator alone and with a worker beside a plain run and --workers 2, one farm).
+# The other sections, each against its own baseline in the same run: bench-dns (real DNS vs the hosts
+# file), bench-archive (archive on vs off, filter); bench-redis alone; bench-all runs every one.
+bench: install debian-packages
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.redis
 
 bench-dns bench-archive bench-redis: bench-%: install
 	$(BIN)/python -m bench.$*
 
-bench-all: bench bench-dns bench-archive bench-redis
+bench-all: bench bench-dns bench-archive
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
