@@ -44,8 +44,7 @@ from optout_audit.downloader.outcomes import (
 )
 from optout_audit.extensions.logformatter import quiet_expected_warnings
 from optout_audit.items import Fetch, SiteAudit
-from optout_audit.publicsuffix import registered_domain
-from optout_audit.record import DOCUMENT_PATHS, SiteRecord, invalid_record
+from optout_audit.record import DOCUMENT_PATHS, SiteRecord, invalid_record, new_audit
 from optout_audit.spiders.feeding import SiteGate, open_site_limit, parse_shard
 
 #: Longest Crawl-delay we honour: a site asking for more still gets audited, just this slowly.
@@ -162,15 +161,7 @@ class OptoutSpider(scrapy.Spider):
         self.entries = entries.count  # reached only when the whole list was read (not on a stop)
 
     def _new_site(self, target: Target) -> SiteState:
-        audit = SiteAudit(
-            input=target.input,
-            line=target.line,
-            domain=target.host,
-            origin=target.origin,
-            registered_domain=registered_domain(target.host),
-            url=target.url,
-            started_at=utc_now(),
-        )
+        audit = new_audit(target, utc_now())
         timeout = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT") if hasattr(self, "crawler") else None
         return SiteState(target, SiteRecord(audit, self.agents, self.training, timeout), target.url)
 
