@@ -42,7 +42,6 @@ from bench.web import ROOT, bench_web, write_inputs
 BIN = Path(sys.executable).parent
 PROJECT = [sys.executable, "-m", "optout_audit.app.cli"]  # the code of this checkout (PYTHONPATH=ROOT)
 RESULTS = ROOT / "bench" / "results"
-FETCHES = ("robots", "home", "tdmrep", "aitxt")
 
 
 @dataclass
@@ -146,13 +145,16 @@ def _stat(log: Path, name: str) -> int | None:
 
 
 def _audit_counts(audit: Path) -> tuple[int, int]:
-    """(records, documents fetched) of an audit.jsonl."""
+    """(records, documents fetched) of an audit.jsonl: every Fetch of a record, licence files included."""
+    from optout_audit.auditfile import DOCUMENTS, LICENCE_FETCHES
+
     records = fetched = 0
     with audit.open("rb") as handle:
         for raw in handle:
             record = json.loads(raw)
             records += 1
-            fetched += sum(1 for name in FETCHES if record.get(name, {}).get("fetched_at"))
+            fetches = [record.get(name) or {} for name in DOCUMENTS] + (record.get(LICENCE_FETCHES) or [])
+            fetched += sum(1 for fetch in fetches if fetch.get("fetched_at"))
     return records, fetched
 
 

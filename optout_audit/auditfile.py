@@ -56,7 +56,10 @@ logger = logging.getLogger(__name__)
 
 AUDIT_FILE = "audit.jsonl"
 RUN_FILE = "run.json"
-DOCUMENTS = ("robots", "home", "tdmrep", "aitxt")
+#: SiteAudit's documents, one Fetch each (the TDM policy too: "skipped" unless a reservation points to one).
+DOCUMENTS = ("robots", "home", "tdmrep", "aitxt", "llmstxt", "trusttxt", "tdm_policy")
+#: SiteAudit's list of Fetches: the RSL licence files that signals pointed to (none to record.MAX_RSL_FETCHES).
+LICENCE_FETCHES = "rsl"
 #: Records per chunk of :func:`read_chunks`: memory is bounded by one chunk, not by the run.
 DEFAULT_CHUNKSIZE = 20_000
 
@@ -66,7 +69,10 @@ SITE_FIELDS = ("input", "line", "domain", "registered_domain", "url", "status", 
 #: Fetch fields read per document -> their column in :meth:`Chunk.sites` ({document}_{field}).
 FETCH_COLUMNS = {"robots": {"status": "robots_status", "http_status": "robots_http_status"},
                  "home": {"status": "home_status"}, "tdmrep": {"status": "tdmrep_status"},
-                 "aitxt": {"status": "aitxt_status"}}  # fmt: skip
+                 "aitxt": {"status": "aitxt_status"}, "llmstxt": {"status": "llmstxt_status"},
+                 "trusttxt": {"status": "trusttxt_status"}, "tdm_policy": {"status": "tdm_policy_status"}}  # fmt: skip
+#: The statuses of the record's RSL licence fetches, in fetch order: a list column of :meth:`Chunk.sites`.
+LICENCE_STATUS_COLUMN = "rsl_statuses"
 #: Every DomainVerdict field: ``SiteAudit.verdict`` is its dict.
 VERDICT_FIELDS = tuple(field.name for field in dataclasses.fields(DomainVerdict))
 #: Every AgentResult field: the rows of :meth:`Chunk.named`.
@@ -128,7 +134,8 @@ def projection(cls: type, names: Sequence[str], *, replace: dict[Any, Any] | Non
 # -- the projections ----------------------------------------------------------------------------
 
 _KeyFetch = projection(Fetch, ["unchanged"])
-_KeyLine = projection(SiteAudit, ["status", "domain", "line", "origin", *DOCUMENTS], replace={Fetch: _KeyFetch})
+_KeyLine = projection(SiteAudit, ["status", "domain", "line", "origin", *DOCUMENTS, LICENCE_FETCHES],
+                      replace={Fetch: _KeyFetch})  # fmt: skip
 _ReportFetch = projection(Fetch, ["status", "http_status"])
 _Agent = projection(AgentResult, AGENT_FIELDS)
 _Verdict = projection(DomainVerdict, VERDICT_FIELDS)
@@ -138,7 +145,7 @@ _Conflict = projection(Conflict, CONFLICT_FIELDS)
 #: What the report stage reads of a record.
 Record = projection(
     SiteAudit,
-    [*SITE_FIELDS, *DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"],
+    [*SITE_FIELDS, *DOCUMENTS, LICENCE_FETCHES, "agents", "other_agents", "verdict", "conflicts"],
     replace={Fetch: _ReportFetch, AgentResult: _Agent, Conflict: _Conflict},
     override={"verdict": _Verdict},
 )  # items.py declares it dict[str, Any]: DomainVerdict's dict
@@ -218,7 +225,7 @@ def site_key(status: Any, domain: Any, line: Any, origin: Any = None) -> str:
 class AuditLine(NamedTuple):
     key: str  # see site_key
     status: str  # "?" when the record has none
-    unchanged: tuple[Any, ...]  # each document's ``unchanged`` (True, False, None), in DOCUMENTS order
+    unchanged: tuple[Any, ...]  # each fetch's ``unchanged`` (True, False, None): DOCUMENTS order, then each licence
 
 
 def read_line(raw: bytes) -> AuditLine | None:
@@ -226,7 +233,7 @@ def read_line(raw: bytes) -> AuditLine | None:
     line, _ = _decode(raw, _KeyLine)
     if line is None:
         return None
-    fetches = (line.robots, line.home, line.tdmrep, line.aitxt)
+    fetches = (*(getattr(line, name) for name in DOCUMENTS), *getattr(line, LICENCE_FETCHES))
     return AuditLine(
         site_key(line.status, line.domain, line.line, line.origin),
         line.status if line.status is not None else "?",
@@ -259,6 +266,7 @@ SITE_DTYPES: dict[str, str | None] = {
     **{column: _dtype(_FETCH_TYPES[name]) for fields in FETCH_COLUMNS.values() for name, column in fields.items()},
     **{name: _dtype(_VERDICT_TYPES[name]) for name in VERDICT_FIELDS},
     **{column: _dtype(_AGENT_TYPES[name]) for name, column in OTHER_COLUMNS.items()},
+    LICENCE_STATUS_COLUMN: None,
 }
 #: The columns of :meth:`Chunk.named`: ``record`` and every AgentResult field.
 NAMED_DTYPES: dict[str, str | None] = {"record": "int64", **{name: _dtype(_AGENT_TYPES[name]) for name in AGENT_FIELDS}}
@@ -276,6 +284,7 @@ _SITE_PATHS = {
     **{column: f"{document}.{name}" for document, fields in FETCH_COLUMNS.items() for name, column in fields.items()},
     **{name: f"verdict.{name}" for name in VERDICT_FIELDS},
     **{column: f"other_agents.{name}" for name, column in OTHER_COLUMNS.items()},
+    LICENCE_STATUS_COLUMN: LICENCE_FETCHES,  # (the Fetches; Chunk.sites keeps their statuses)
 }
 _site_values = operator.attrgetter(*_SITE_PATHS.values())
 _agent_values = operator.attrgetter(*AGENT_FIELDS)
@@ -339,12 +348,15 @@ class Chunk:
         """One row per record, indexed by ``record``: :data:`SITE_DTYPES`' columns.
 
         SiteAudit's scalars, each document's status (and robots.txt's HTTP status), every verdict
-        field, and ``other_agents`` as ``other_verdict``, ``other_named`` ...
+        field, ``other_agents`` as ``other_verdict``, ``other_named`` ..., and the list of the RSL
+        licence fetches' statuses (``rsl_statuses``).
         """
         import pandas as pd
 
-        rows = list(map(_site_values, self.records))
-        return pd.DataFrame(_columns(rows, SITE_DTYPES), index=self.index())
+        columns = _columns(list(map(_site_values, self.records)), SITE_DTYPES)
+        licences = columns[LICENCE_STATUS_COLUMN]
+        licences[:] = [[fetch.status for fetch in fetches] if fetches else fetches for fetches in licences]
+        return pd.DataFrame(columns, index=self.index())
 
     def named(self) -> pd.DataFrame:
         """One row per entry of the records' ``agents`` lists: ``record`` and :data:`AGENT_FIELDS`."""

@@ -22,8 +22,11 @@ def test_a_crawled_site():
         status="ok",
         robots=Fetch(status="ok", unchanged=True),
         home=Fetch(status="ok", unchanged=False),
+        llmstxt=Fetch(status="missing", unchanged=False),
+        rsl=[Fetch(status="ok", unchanged=True)],
     )
-    assert read_line(_line(audit)) == ("example.com", "ok", (True, False, None, None))
+    # robots, home, tdmrep, aitxt, llmstxt, trusttxt, tdm_policy, then each licence (run.json's cache counts)
+    assert read_line(_line(audit)) == ("example.com", "ok", (True, False, None, None, False, None, None, True))
 
 
 def test_an_invalid_input_is_keyed_by_its_line():
@@ -37,12 +40,12 @@ def test_an_invalid_input_is_keyed_by_its_line():
         # NaN and a document of another shape: msgspec refuses them, json.loads reads them
         (
             b'{"domain": "a.test", "status": "ok", "crawl_delay": NaN, "home": {"unchanged": true}}',
-            ("a.test", "ok", (None, True, None, None)),
+            ("a.test", "ok", (None, True, *(None,) * 5)),
         ),
-        (b'{"domain": "a.test", "status": "ok", "robots": "odd", "home": [1]}', ("a.test", "ok", (None,) * 4)),
-        (b'{"domain": 5, "status": null}', ("", "?", (None,) * 4)),
-        (b"{}", ("", "?", (None,) * 4)),
-        (b'{"status": "invalid_input", "line": 12}\r\n', ("\0line:12", "invalid_input", (None,) * 4)),
+        (b'{"domain": "a.test", "status": "ok", "robots": "odd", "home": [1]}', ("a.test", "ok", (None,) * 7)),
+        (b'{"domain": 5, "status": null}', ("", "?", (None,) * 7)),
+        (b"{}", ("", "?", (None,) * 7)),
+        (b'{"status": "invalid_input", "line": 12}\r\n', ("\0line:12", "invalid_input", (None,) * 7)),
     ],
 )
 def test_odd_but_json_objects(raw, expected):
@@ -72,10 +75,6 @@ NOT_READ = {
     "tdmrep_evidence",
     "aitxt_evidence",
     "origin",
-    "llmstxt",
-    "trusttxt",
-    "rsl",
-    "tdm_policy",
     "llmstxt_evidence",
     "trusttxt_evidence",
     "rsl_evidence",
@@ -89,7 +88,8 @@ def test_every_site_audit_field_is_read_or_left_out_on_purpose():
 
     from optout_audit import auditfile
 
-    read = {*auditfile.SITE_FIELDS, *auditfile.DOCUMENTS, "agents", "other_agents", "verdict", "conflicts"}
+    read = {*auditfile.SITE_FIELDS, *auditfile.DOCUMENTS, auditfile.LICENCE_FETCHES, "agents", "other_agents",
+            "verdict", "conflicts"}  # fmt: skip
     assert {field.name for field in dataclasses.fields(SiteAudit)} == read | NOT_READ
     assert set(auditfile.Record.__struct_fields__) == read
 

@@ -38,6 +38,8 @@ def test_domains_are_typed(run):
     assert dtypes["blocks_all_crawlers"] == dtypes["noai"] == dtypes["own_access"] == "boolean"
     assert dtypes["tdm_reservation"] == dtypes["training_agents_full"] == dtypes["robots_http_status"] == "Int64"
     assert dtypes["status"] == dtypes["reserves_ai_training"] == dtypes["gptbot_verdict"] == "category"
+    assert dtypes["llmstxt_status"] == dtypes["trusttxt_status"] == dtypes["tdm_policy_status"] == "category"
+    assert dtypes["rsl_status"] == "str" and set(domains["rsl_status"]) == {"skipped"}  # (no licence fetched)
     assert dtypes["started_at"] == "datetime64[us, UTC]"
     # empty cells stay unknown, not False or 0
     assert domains["blocks_all_crawlers"].tolist()[:3] == [False, False, pd.NA]

@@ -47,7 +47,7 @@ def test_domains_rows_are_the_old_rows_then_the_new_columns(new: Path) -> None:
     old, now = rows((OLD / "domains.csv").read_bytes()), rows((new / "domains.csv").read_bytes())
     assert len(old) == len(now) == 74 + 1
     added = len(REPORT_COLUMNS["domains.csv"]) - old[0].count(b",") - 1
-    assert added == 9  # the 8 headline agents and unread_sources
+    assert added == 13  # the 8 headline agents, unread_sources and the four later documents' statuses
     for before, after in zip(old, now, strict=True):
         assert after.startswith(before + b","), before
         assert after.count(b",") - before.count(b",") == added or b'"' in after

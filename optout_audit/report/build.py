@@ -8,18 +8,16 @@ appended to the files and the counts added to the run's totals in file order. Af
 chunk the totals become ``agents.csv``, ``signals.csv`` and ``summary.csv``, and then report.html
 is written from the files and the totals (it need not read domains.csv back whole).
 
-Chunks are computed by :data:`WORKERS` forked processes while this one writes, at most
-``WORKERS + 1`` chunks in flight: memory is bounded by a few chunks, not by the run. A file of one
-chunk is computed here, without a process.
+Chunks are computed by :data:`WORKERS` processes while this one writes, at most ``WORKERS + 1``
+chunks in flight: memory is bounded by a few chunks, not by the run. A file of one chunk is computed
+here, without a process. The workers are new interpreters, not forks of this process, which may
+have threads (:mod:`.workers`).
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
-import multiprocessing
-import signal
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +28,6 @@ import pandas as pd
 
 from optout_audit.auditfile import (
     AUDIT_FILE,
-    DEFAULT_CHUNKSIZE,
     RUN_FILE,
     Chunk,
     Span,
@@ -52,9 +49,17 @@ from optout_audit.report.domains import DOMAIN_COLUMNS, per_domain
 from optout_audit.report.html import DomainCounts, write_html_report
 from optout_audit.report.signals import SIGNAL_COLUMNS, count_signals, per_signal
 from optout_audit.report.summary import SUMMARY_COLUMNS, count_sites, per_metric
+from optout_audit.report.workers import computed_in_order
 from optout_audit.report.write import CsvWriter, csv_text, write_csv
 
-__all__ = ["REPORT_COLUMNS", "WORKERS", "ChunkReport", "build_reports", "chunk_report"]
+__all__ = [
+    "REPORT_CHUNKSIZE",
+    "REPORT_COLUMNS",
+    "WORKERS",
+    "ChunkReport",
+    "build_reports",
+    "chunk_report",
+]
 
 #: Every report file of a run folder and its columns, in order (the README's required ones first).
 REPORT_COLUMNS: dict[str, list[str]] = {
@@ -65,8 +70,11 @@ REPORT_COLUMNS: dict[str, list[str]] = {
     "summary.csv": SUMMARY_COLUMNS,
     "conflicts.csv": CONFLICT_COLUMNS,
 }
-#: Processes computing chunks (each holds one chunk at a time; pages of this process are shared).
+#: Processes computing chunks (each holds one chunk at a time).
 WORKERS = 2
+#: Records per chunk (diff and history read 20,000 at a time): each worker holds one chunk's frames, and
+#: smaller chunks make room for the workers' own copies of pandas at no cost in CPU.
+REPORT_CHUNKSIZE = 10_000
 _APPENDED = ("domains.csv", "domain_agents.csv", "conflicts.csv")
 
 
@@ -99,7 +107,7 @@ def chunk_report(path: Path, span: Span) -> ChunkReport:
     report = ChunkReport(rows, count_verdicts(sites, named), count_signals(sites), count_sites(sites),
                          _fault_counts(sites), chunk.unreadable)  # fmt: skip
     del chunk, sites, named, frames
-    gc.collect(0)  # (the collector is off in a worker: see _worker_start)
+    gc.collect(0)  # (the collector is off in a worker: see .workers)
     return report
 
 
@@ -108,7 +116,7 @@ def _add(total: pd.Series | pd.DataFrame | None, part: pd.Series | pd.DataFrame)
 
 
 def build_reports(
-    run_dir: Path, *, chunksize: int = DEFAULT_CHUNKSIZE, generated_at: str | None = None
+    run_dir: Path, *, chunksize: int = REPORT_CHUNKSIZE, generated_at: str | None = None
 ) -> dict[str, Path]:
     """Write the report CSVs of ``run_dir`` from its audit.jsonl; return {file name: path}.
 
@@ -156,31 +164,14 @@ def build_reports(
 
 
 def chunk_reports(audit: Path, chunksize: int) -> Iterator[ChunkReport]:
-    """:func:`chunk_report` of every span of ``audit``, in file order: by :data:`WORKERS` forked
+    """:func:`chunk_report` of every span of ``audit``, in file order: by :data:`WORKERS` worker
     processes, at most ``WORKERS + 1`` chunks in flight (here, when the file is one chunk)."""
     spans = line_spans(audit, chunksize)  # (found while the workers compute)
     first = list(itertools.islice(spans, 2))
     if len(first) <= 1:
         yield from (chunk_report(audit, span) for span in first)
         return
-    # fork: the workers share this process's pages (pandas, the agent list) instead of loading their own
-    context = multiprocessing.get_context("fork")
-    with context.Pool(WORKERS, initializer=_worker_start) as pool:
-        pending: deque = deque()
-        for span in itertools.chain(first, spans):
-            pending.append(pool.apply_async(chunk_report, (audit, span)))
-            if len(pending) > WORKERS:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-
-
-def _worker_start() -> None:
-    """Ctrl-C is the main process's to handle (it ends the pool; a worker would print a traceback).
-    A chunk allocates millions of small objects, none in a cycle: without the cyclic collector's
-    passes over them (chunk_report collects the young generation once per chunk)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.disable()
+    yield from computed_in_order(((audit, span) for span in itertools.chain(first, spans)), WORKERS)
 
 
 def _fault_counts(sites: pd.DataFrame) -> list[tuple[str, int]]:

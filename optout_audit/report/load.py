@@ -51,6 +51,7 @@ DTYPES: dict[str, dict[str, object]] = {
         "tdm_reservation": "Int64", "robots_http_status": "Int64", "training_agents_full": "Int64",
         "ai_agents_named": "Int64", "tdm_source": "category", "fault": "category",
         **{headline_column(agent): _VERDICT for agent in HEADLINE_AGENTS},
+        "llmstxt_status": _FETCH, "trusttxt_status": _FETCH, "tdm_policy_status": _FETCH,  # (rsl_status: text)
     },
     "domain_agents.csv": {"agent": "category", "purpose": _PURPOSE, "verdict": _VERDICT, "named": "boolean",
                           "via": "category", "line": "Int64"},
