@@ -1,4 +1,4 @@
-"""The report stage's worker processes (optout_audit/report/workers.py): never a fork of the process
+"""The report stage's worker processes (report/build.py chunk_reports): never a fork of the process
 building the reports, which may be the crawl with its event loop's threads still alive."""
 
 from __future__ import annotations
@@ -15,27 +15,39 @@ import pytest
 
 from optout_audit.auditfile import Span, line_spans
 from optout_audit.report import build_reports
-from optout_audit.report.build import WORKERS, chunk_report
+from optout_audit.report.build import WORKERS, chunk_report, chunk_reports
 from optout_audit.report.synthetic import write_synthetic_audit
-from optout_audit.report.workers import WorkerError, computed_in_order
 
 STAMP = "2026-09-01T12:00:00Z"
 REPORT_FILES = ("domains.csv", "domain_agents.csv", "agents.csv", "signals.csv", "summary.csv", "conflicts.csv",
                 "report.html")  # fmt: skip
 
 # Run in a process of its own: an extra thread stays alive (as libuv's do in the crawl process), and
-# an audit hook records every fork (os.fork) and every process started (subprocess.Popen).
+# an audit hook records every fork (os.fork) of this process; the thread counts the worker processes
+# (new interpreters: multiprocessing's spawn_main).
 BUILD_WITH_A_LIVE_THREAD = textwrap.dedent(
     """
     import json, sys, threading
     events = []
-    sys.addaudithook(lambda event, args: events.append([event, str(args[1])] if event == "subprocess.Popen"
-                                         else [event] if event == "os.fork" else None))
+    sys.addaudithook(lambda event, args: events.append([event]) if event == "os.fork" else None)
+    import os, pathlib
+    workers = set()
+    def watch():  # a thread alive while the reports are built, noting the worker processes it sees
+        while not stop.is_set():
+            for task in os.listdir("/proc/self/task"):
+                for pid in pathlib.Path(f"/proc/self/task/{task}/children").read_text().split():
+                    try:
+                        if b"spawn_main" in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes():
+                            workers.add(pid)
+                    except OSError:
+                        pass
+            stop.wait(0.01)
     stop = threading.Event()
-    threading.Thread(target=stop.wait, name="still-alive", daemon=True).start()
+    threading.Thread(target=watch, name="still-alive", daemon=True).start()
     from optout_audit.report import build_reports
     build_reports(sys.argv[1], chunksize=int(sys.argv[2]), generated_at=sys.argv[3])
     stop.set()
+    events.append(["workers", len(workers)])
     print(json.dumps([event for event in events if event]))
     """
 )
@@ -69,8 +81,7 @@ def test_a_threaded_process_builds_its_reports_without_forking(synthetic_audit: 
     run = _run_folder(tmp_path, "workers", synthetic_audit)
     events = _build_in_a_process(run, chunksize=50, cwd=tmp_path)
     assert ["os.fork"] not in events  # a fork here would copy the live thread's locks into the worker
-    started = [args for event, *args in events if event == "subprocess.Popen"]
-    assert len(started) == WORKERS and all("optout_audit.report.workers import main" in args[0] for args in started)
+    assert events == [["workers", WORKERS]]
     here = _run_folder(tmp_path, "here", synthetic_audit)
     build_reports(here, chunksize=10_000, generated_at=STAMP)  # one chunk: no worker
     for name in REPORT_FILES:
@@ -92,35 +103,40 @@ def test_workers_run_this_code_whatever_the_working_directory(synthetic_audit: P
     assert len((run / "domains.csv").read_bytes().splitlines()) == 600 + 1
 
 
-def test_results_come_in_request_order(synthetic_audit: Path) -> None:
+def test_results_come_in_file_order(synthetic_audit: Path) -> None:
     spans = list(line_spans(synthetic_audit, 70))
     assert len(spans) == 9
-    computed = list(computed_in_order(((synthetic_audit, span) for span in spans), WORKERS))
+    computed = list(chunk_reports(synthetic_audit, 70))
     assert [report.rows for report in computed] == [chunk_report(synthetic_audit, span).rows for span in spans]
 
 
-def test_an_exception_in_a_worker_is_raised_here_with_its_traceback(tmp_path: Path) -> None:
+def test_an_exception_in_a_worker_is_raised_here(tmp_path: Path, monkeypatch) -> None:
+    import optout_audit.report.build as build
+
     missing = tmp_path / "gone.jsonl"
-    with pytest.raises(FileNotFoundError) as raised:
-        list(computed_in_order([(missing, Span(0, 10, 0))] * 3, WORKERS))
-    assert isinstance(raised.value.__cause__, WorkerError)
-    assert "Traceback" in str(raised.value.__cause__) and "read_span" in str(raised.value.__cause__)
+    monkeypatch.setattr(build, "line_spans", lambda path, size: iter([Span(0, 10, 0)] * 3))
+    with pytest.raises(FileNotFoundError):
+        list(chunk_reports(missing, 10))
 
 
-def _worker_pids() -> list[int]:
-    children = []
+def _workers() -> list[int]:
+    """This process's children that are the pool's workers."""
+    workers = []
     for task in os.listdir("/proc/self/task"):
-        children += [int(pid) for pid in Path(f"/proc/self/task/{task}/children").read_text().split()]
-    return [pid for pid in children if b"optout_audit.report.workers" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        for pid in Path(f"/proc/self/task/{task}/children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+    return workers
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang(synthetic_audit: Path) -> None:
-    results = computed_in_order(((synthetic_audit, span) for span in line_spans(synthetic_audit, 50)), WORKERS)
+    from concurrent.futures.process import BrokenProcessPool
+
+    results = chunk_reports(synthetic_audit, 50)
     next(results)
-    workers = _worker_pids()
+    workers = _workers()
     assert len(workers) == WORKERS
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
-    with pytest.raises(WorkerError, match="ended"):
+    with pytest.raises(BrokenProcessPool):
         list(results)
-    assert _worker_pids() == []  # killed and waited for

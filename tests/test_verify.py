@@ -16,6 +16,7 @@ SITES = [
         "one.test",
         {
             "/robots.txt": Resource.text("User-agent: GPTBot\nDisallow: /\n"),
+            "/llms.txt": Resource.text("# One\n\n> A site for tests.\n"),
             "/": Resource.html(
                 "<html><head><meta name=robots content=noai></head></html>",
                 headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "noarchive")],
@@ -156,3 +157,22 @@ def test_added_and_removed_files_are_named(run_dir, tmp_path):
     assert completed.returncode == 1
     assert "extra.txt: not listed in manifest.sha256" in completed.stdout
     assert "signals.csv: listed in manifest.sha256 but missing" in completed.stdout
+
+
+def test_a_fetch_beyond_the_four_documents_is_checked_too(run_dir, tmp_path):
+    """llms.txt (evidence.csv calls it "other"): its record must exist and its SHA-256 match."""
+    import json
+
+    copy = _copy(run_dir, tmp_path)
+    path = copy / "audit.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    one = next(record for record in records if record["domain"] == "one.test")
+    fetch = one["llmstxt"]
+    assert fetch["http_status"] == 200 and fetch["warc_record_id"]
+    rows = {row["record_id"]: row for row in csv.DictReader((copy / "evidence.csv").open(newline=""))}
+    assert rows[fetch["warc_record_id"]]["sha256"] == fetch["sha256"]
+    text = path.read_text()
+    path.write_text(text.replace(fetch["sha256"], "0" * 64, 1))
+    completed = optout_audit("verify", str(copy))
+    assert completed.returncode == 1
+    assert f"(one.test llmstxt): sha256 differs from evidence.csv's for {fetch['warc_record_id']}" in completed.stdout

@@ -42,10 +42,13 @@ from optout_audit.archive.finish import (
     line_digest,
 )
 from optout_audit.archive.warc import EVIDENCE_COLUMNS, INDEX_SUFFIX
+from optout_audit.auditfile import DOCUMENTS as AUDIT_DOCUMENTS
+from optout_audit.auditfile import LICENCE_FETCHES
 from optout_audit.files import file_sha256
 
 __all__ = ["Problem", "verify_run"]
 
+#: The documents evidence.csv names (archive/middleware.document_of); every other fetch is "other" there.
 DOCUMENTS = ("robots", "home", "tdmrep", "aitxt")
 
 
@@ -375,8 +378,10 @@ def _check_audit(run_dir: Path, rows: dict[str, dict], records: dict[str, _Recor
                 problems.append(Problem("audit.jsonl", f"line {number}", "not a record"))
                 continue
             domain = site.get("domain") or site.get("input")
-            for document in DOCUMENTS:
-                fetch = site.get(document) or {}
+            licences = site.get(LICENCE_FETCHES)
+            fetches = [(name, site.get(name)) for name in AUDIT_DOCUMENTS]
+            fetches += [(LICENCE_FETCHES, fetch) for fetch in (licences if isinstance(licences, list) else [])]
+            for document, fetch in fetches:
                 record_id = fetch.get("warc_record_id") if isinstance(fetch, dict) else None
                 if not record_id:
                     continue
@@ -385,7 +390,9 @@ def _check_audit(run_dir: Path, rows: dict[str, dict], records: dict[str, _Recor
                 if row is None:
                     problems.append(Problem("audit.jsonl", where, f"names {record_id}, not in evidence.csv"))
                     continue
-                if (row["domain"], row["document"]) != (site.get("domain"), document):
+                # evidence.csv names the four documents every site is asked for; the others are "other"
+                named = document in DOCUMENTS
+                if named and (row["domain"], row["document"]) != (site.get("domain"), document):
                     problems.append(
                         Problem("audit.jsonl", where, f"names {record_id}, the {row['document']} of {row['domain']}")
                     )

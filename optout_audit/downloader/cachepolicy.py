@@ -36,8 +36,8 @@ through the cache, which is how :func:`optout_audit.downloader.outcomes.fetch_fr
 "answered 304, stored document used" (``unchanged=True``) from "fetched anew" (``False``).
 Without the cache ``unchanged`` stays ``None``.
 
-Which documents: robots.txt, ``/.well-known/tdmrep.json`` and ``/ai.txt``, whose signals are all
-in their body (and ``Content-Type``, which the validator covers). The home page is always fetched
+Which documents: all but the home page (robots.txt, tdmrep.json, ai.txt, llms.txt, trust.txt, the
+licences and TDM policies signals point to), whose signals are all in their body (and ``Content-Type``, which the validator covers). The home page is always fetched
 whole (``dont_cache``): its signals are also response headers (``X-Robots-Tag``,
 ``tdm-reservation``, ``tdm-policy``, ``Content-Usage``, ``Link``), and a 304 need carry only
 ``ETag``, ``Date``, ``Cache-Control`` and a few more (RFC 9110 15.4.5). Many servers derive the

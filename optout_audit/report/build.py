@@ -10,15 +10,19 @@ is written from the files and the totals (it need not read domains.csv back whol
 
 Chunks are computed by :data:`WORKERS` processes while this one writes, at most ``WORKERS + 1``
 chunks in flight: memory is bounded by a few chunks, not by the run. A file of one chunk is computed
-here, without a process. The workers are new interpreters, not forks of this process, which may
-have threads (:mod:`.workers`).
+here, without a process. The workers are new interpreters, never forks of this process, which may
+have threads (:func:`_worker_context`).
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import multiprocessing
+import signal
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +53,6 @@ from optout_audit.report.domains import DOMAIN_COLUMNS, per_domain
 from optout_audit.report.html import DomainCounts, write_html_report
 from optout_audit.report.signals import SIGNAL_COLUMNS, count_signals, per_signal
 from optout_audit.report.summary import SUMMARY_COLUMNS, count_sites, per_metric
-from optout_audit.report.workers import computed_in_order
 from optout_audit.report.write import CsvWriter, csv_text, write_csv
 
 __all__ = [
@@ -107,7 +110,7 @@ def chunk_report(path: Path, span: Span) -> ChunkReport:
     report = ChunkReport(rows, count_verdicts(sites, named), count_signals(sites), count_sites(sites),
                          _fault_counts(sites), chunk.unreadable)  # fmt: skip
     del chunk, sites, named, frames
-    gc.collect(0)  # (the collector is off in a worker: see .workers)
+    gc.collect(0)  # (the collector is off in a worker: see _worker_start)
     return report
 
 
@@ -171,7 +174,34 @@ def chunk_reports(audit: Path, chunksize: int) -> Iterator[ChunkReport]:
     if len(first) <= 1:
         yield from (chunk_report(audit, span) for span in first)
         return
-    yield from computed_in_order(((audit, span) for span in itertools.chain(first, spans)), WORKERS)
+    with ProcessPoolExecutor(WORKERS, mp_context=_worker_context(), initializer=_worker_start) as pool:
+        pending: deque[Future] = deque()
+        try:
+            for span in itertools.chain(first, spans):
+                pending.append(pool.submit(chunk_report, audit, span))
+                if len(pending) > WORKERS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # stopped early (an error, Ctrl-C): no work left behind
+                future.cancel()
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers started as new interpreters ("spawn": fork and exec at once), never forked from this
+    process: it may be the crawl, whose event loop keeps threads (libuv's) alive, and a fork would copy
+    the locks they hold into the child, held for good. They are this process's children, joined when
+    the pool ends (their CPU is this process's children's)."""
+    return multiprocessing.get_context("spawn")
+
+
+def _worker_start() -> None:
+    """Ctrl-C is the main process's to handle (it ends the pool; a worker would print a traceback).
+    A chunk allocates millions of small objects, none in a cycle: without the cyclic collector's
+    passes over them (chunk_report collects the young generation once per chunk)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()
 
 
 def _fault_counts(sites: pd.DataFrame) -> list[tuple[str, int]]:
