@@ -251,7 +251,7 @@ def _missed_agent(
         return prefixed[0], "prefix"
     # A typo keeps the first letter ("BSpider" is another crawler than "Spider"); names outside
     # the token grammar are the cut rule's.
-    close = difflib.get_close_matches(token, _by_first_letter(agents).get(token[:1], []), n=1, cutoff=NEAR_MISS_RATIO)
+    close = difflib.get_close_matches(token, _near_candidates(agents, token), n=1, cutoff=NEAR_MISS_RATIO)
     if close:
         return listed[close[0]], "near-miss spelling"
     return None
@@ -308,6 +308,32 @@ def _by_first_letter(agents: Sequence[Agent]) -> dict[str, list[str]]:
     return index
 
 
+@_per_agent_list
+def _by_first_letter_and_length(agents: Sequence[Agent]) -> dict[tuple[str, int], list[str]]:
+    """Filled by :func:`_near_candidates`, one (first letter, token length) at a time."""
+    return {}
+
+
+def _near_candidates(agents: Sequence[Agent], token: str) -> list[str]:
+    """The names of :func:`_by_first_letter` that can be ``NEAR_MISS_RATIO`` close to ``token``, in their order.
+
+    ``get_close_matches`` drops first the names whose length alone keeps them below the cutoff
+    (``real_quick_ratio``, the same expression here); leaving them out before it is called
+    changes nothing it returns, and most tokens of a real file are near no listed name.
+    """
+    key = (token[:1], len(token))
+    index = _by_first_letter_and_length(agents)
+    found = index.get(key)
+    if found is None:
+        length = len(token)
+        found = index[key] = [
+            name
+            for name in _by_first_letter(agents).get(token[:1], [])
+            if 2.0 * min(length, len(name)) / (length + len(name)) >= NEAR_MISS_RATIO
+        ]
+    return found
+
+
 # -- parsers disagree ----------------------------------------------------------------------------
 
 
@@ -323,9 +349,17 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     values = [value.strip().lower() for group in robots.groups for value in group.agents]
     values = [value.replace("*", "") for value in values if value and not value.startswith("*")]
 
+    google: dict[tuple[int, ...], str] = {}  # the groups an agent falls to -> their reading
+
+    def google_reading(name: str) -> str:
+        key = tuple(id(group) for group in robots.groups_for(name)[0])
+        if key not in google:
+            google[key] = _probe_reading(lambda path: robots.decide(path.encode(), name).allowed)
+        return google[key]
+
     def readings(name: str, ours_name: str) -> dict[str, str]:
         return {
-            "google": _probe_reading(lambda path: robots.decide(path.encode(), ours_name).allowed),
+            "google": google_reading(ours_name),
             "protego": _probe_reading(lambda path: protego.can_fetch(_PROBE_HOST + path, name)),
             "urllib": _probe_reading(lambda path: stdlib.can_fetch(name, _PROBE_HOST + path)),
         }
@@ -361,7 +395,45 @@ def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> st
         values = [value.strip().lower().replace("*", "") for value in group.agents]
         if group.is_global or any(value and value in containing for value in values):
             kept += lines[group.first_line - 1 : end - 1]
-    return "\n".join(kept) + "\n"
+    return "\n".join(_without_inert_lines(kept, containing)) + "\n"
+
+
+# A rule line and a user-agent line as protego and urllib.robotparser both read them, with no
+# character either parser (or str.splitlines) treats specially: no escape, wildcard, "$", comment, colon.
+_PLAIN_RULE = re.compile(r"[ \t]*(?:allow|disallow)[ \t]*:[ \t]*(/[A-Za-z0-9_.~/-]*)[ \t]*", re.ASCII | re.IGNORECASE)
+_PLAIN_AGENT = re.compile(
+    r"[ \t]*user-agent[ \t]*:[ \t]*([A-Za-z0-9_.~/ ()+;,=-]*[A-Za-z0-9_.~/()+;,=-])[ \t]*", re.ASCII | re.IGNORECASE
+)
+
+
+def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]) -> list[str]:
+    """``lines`` without those that change no answer protego or urllib gives a listed agent for the probes.
+
+    Such a line follows a line of its own kind: a plain rule after a plain rule (where both
+    parsers are in the state the earlier rule left them; a rule adds itself to the group and
+    nothing else), a plain user-agent line after one (the run goes on; the value adds only
+    itself). A rule is inert when it matches neither probe path (both parsers match a plain
+    pattern as a prefix of the path; ``index.htm`` is kept, as protego and Google read
+    ``Allow: /x/index.html`` as allowing ``/x/``), a user-agent value when no listed name
+    contains it (both parsers match values as substrings of the agent's name, protego at a
+    token boundary). Files listing thousands of paths or crawlers shrink to a few lines.
+    """
+    kept: list[str] = []
+    previous = ""
+    for line in lines:
+        kind = ""
+        if (rule := _PLAIN_RULE.fullmatch(line)) is not None:
+            kind = "rule"
+            pattern = rule.group(1)
+            inert = not any(path.startswith(pattern) for path in _PROBE_PATHS)
+            inert = inert and "index.htm" not in pattern and not pattern.startswith("//")
+        elif (agent := _PLAIN_AGENT.fullmatch(line)) is not None:
+            kind = "agent"
+            inert = agent.group(1).lower() not in containing
+        if not (kind and kind == previous and inert):
+            kept.append(line)
+        previous = kind
+    return kept
 
 
 def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[str]) -> list[Agent]:
