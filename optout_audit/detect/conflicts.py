@@ -155,17 +155,30 @@ def find_conflicts(
             found += parser_disagreements(robots, robots_text, agents)
     if rules_known:
         readable = robots if robots is not None else RobotsTxt.parse(b"")
-        others = readable.verdict("\0unnamed-agent").verdict
-        named = {name for group in readable.groups for name in group.names}
-        verdicts = {
-            agent.name: readable.verdict(agent.name).verdict if agent.name.lower() in named else others
-            for agent in agents
-        }
+        verdicts = _verdicts(readable, agents)
         found += _preference_contradictions(readable, verdicts, agents, headers)
         found += _aitxt_contradictions(verdicts, agents, aitxt)
         found += purpose_splits(verdicts, agents)
     found += tdm_contradictions(tdmrep, headers, html)
     return found
+
+
+def _verdicts(robots: RobotsTxt, agents: Sequence[Agent]) -> dict[str, str]:
+    """Agent name -> its robots.txt verdict, asked once per set of groups agents fall to (ai.robots.txt
+    names every listed agent in one group)."""
+    others = robots.verdict("\0unnamed-agent").verdict
+    named = {name for group in robots.groups for name in group.names}
+    by_groups: dict[tuple[int, ...], str] = {}
+    verdicts: dict[str, str] = {}
+    for agent in agents:
+        if agent.name.lower() not in named:
+            verdicts[agent.name] = others
+            continue
+        key = tuple(id(group) for group in robots.groups_for(agent.name)[0])
+        if key not in by_groups:
+            by_groups[key] = robots.verdict(agent.name).verdict
+        verdicts[agent.name] = by_groups[key]
+    return verdicts
 
 
 # -- silent misses -------------------------------------------------------------------------------
@@ -251,7 +264,8 @@ def _missed_agent(
         return prefixed[0], "prefix"
     # A typo keeps the first letter ("BSpider" is another crawler than "Spider"); names outside
     # the token grammar are the cut rule's.
-    close = difflib.get_close_matches(token, _near_candidates(agents, token), n=1, cutoff=NEAR_MISS_RATIO)
+    candidates = _sharing_enough_letters(token, _near_candidates(agents, token))
+    close = candidates and difflib.get_close_matches(token, candidates, n=1, cutoff=NEAR_MISS_RATIO)
     if close:
         return listed[close[0]], "near-miss spelling"
     return None
@@ -334,6 +348,30 @@ def _near_candidates(agents: Sequence[Agent], token: str) -> list[str]:
     return found
 
 
+def _sharing_enough_letters(token: str, names: list[str]) -> list[str]:
+    """The ``names`` whose letters in common with ``token`` (as multisets) reach ``NEAR_MISS_RATIO``.
+
+    That is ``SequenceMatcher.quick_ratio``, the bound ``get_close_matches`` checks second, the
+    same count and the same expression: the names it drops would be dropped there.
+    """
+    if not names:
+        return names
+    counts: dict[str, int] = {}
+    for letter in token:
+        counts[letter] = counts.get(letter, 0) + 1
+    close = []
+    for name in names:
+        left = dict(counts)
+        matches = 0
+        for letter in name:
+            if left.get(letter, 0) > 0:
+                left[letter] -= 1
+                matches += 1
+        if 2.0 * matches / (len(token) + len(name)) >= NEAR_MISS_RATIO:
+            close.append(name)
+    return close
+
+
 # -- parsers disagree ----------------------------------------------------------------------------
 
 
@@ -399,11 +437,12 @@ def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> st
 
 
 # A rule line and a user-agent line as protego and urllib.robotparser both read them, with no
-# character either parser (or str.splitlines) treats specially: no escape, wildcard, "$", comment, colon.
-_PLAIN_RULE = re.compile(r"[ \t]*(?:allow|disallow)[ \t]*:[ \t]*(/[A-Za-z0-9_.~/-]*)[ \t]*", re.ASCII | re.IGNORECASE)
+# character either parser (or str.splitlines) reads specially but a wildcard or "$" in a rule.
+_PLAIN_RULE = re.compile(r"[ \t]*(?:allow|disallow)[ \t]*:[ \t]*(/[A-Za-z0-9_.~/*$-]*)[ \t]*", re.ASCII | re.IGNORECASE)
 _PLAIN_AGENT = re.compile(
     r"[ \t]*user-agent[ \t]*:[ \t]*([A-Za-z0-9_.~/ ()+;,=-]*[A-Za-z0-9_.~/()+;,=-])[ \t]*", re.ASCII | re.IGNORECASE
 )
+_LITERAL_PREFIX = re.compile(r"[^*$]*")
 
 
 def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]) -> list[str]:
@@ -412,11 +451,13 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
     Such a line follows a line of its own kind: a plain rule after a plain rule (where both
     parsers are in the state the earlier rule left them; a rule adds itself to the group and
     nothing else), a plain user-agent line after one (the run goes on; the value adds only
-    itself). A rule is inert when it matches neither probe path (both parsers match a plain
-    pattern as a prefix of the path; ``index.htm`` is kept, as protego and Google read
-    ``Allow: /x/index.html`` as allowing ``/x/``), a user-agent value when no listed name
-    contains it (both parsers match values as substrings of the agent's name, protego at a
-    token boundary). Files listing thousands of paths or crawlers shrink to a few lines.
+    itself). A rule is inert when no probe path starts with its pattern's part before any ``*``
+    or ``$`` (both parsers match a pattern from the start of the path, and quote none of these
+    characters; urllib reads ``*`` and ``$`` as literal characters, so matches even less);
+    ``index.htm`` is kept, as protego reads ``Allow: /x/index.html`` as allowing ``/x/`` too. A
+    user-agent value is inert when no listed name contains it (both parsers match values as
+    substrings of the agent's name, protego at a token boundary). Files listing thousands of
+    paths or crawlers shrink to a few lines.
     """
     kept: list[str] = []
     previous = ""
@@ -425,8 +466,9 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
         if (rule := _PLAIN_RULE.fullmatch(line)) is not None:
             kind = "rule"
             pattern = rule.group(1)
-            inert = not any(path.startswith(pattern) for path in _PROBE_PATHS)
-            inert = inert and "index.htm" not in pattern and not pattern.startswith("//")
+            literal = _LITERAL_PREFIX.match(pattern).group()
+            inert = not any(path.startswith(literal) for path in _PROBE_PATHS)
+            inert = inert and "index.htm" not in pattern.lower() and not pattern.startswith("//")
         elif (agent := _PLAIN_AGENT.fullmatch(line)) is not None:
             kind = "agent"
             inert = agent.group(1).lower() not in containing
