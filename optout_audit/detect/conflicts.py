@@ -418,7 +418,12 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
 
 
 def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> str:
-    """The file's groups that can apply to a listed agent in some parser, as written, in order.
+    """What protego and urllib are given to read: :func:`_relevant_groups` without :func:`_without_inert_lines`."""
+    return "\n".join(_without_inert_lines(_relevant_groups(robots, text, agents), _substring_index(agents))) + "\n"
+
+
+def _relevant_groups(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> list[str]:
+    """The lines of the file's groups that can apply to a listed agent in some parser, as written, in order.
 
     protego and urllib match a group's value as a substring of the agent's name, so a group whose
     values are in no listed name (``Googlebot``, ``bingbot`` ...) and that is not ``*`` answers no
@@ -433,43 +438,48 @@ def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> st
         values = [value.strip().lower().replace("*", "") for value in group.agents]
         if group.is_global or any(value and value in containing for value in values):
             kept += lines[group.first_line - 1 : end - 1]
-    return "\n".join(_without_inert_lines(kept, containing)) + "\n"
+    return kept
 
 
-# A rule line and a user-agent line as protego and urllib.robotparser both read them, with no
-# character either parser (or str.splitlines) reads specially but a wildcard or "$" in a rule.
-_PLAIN_RULE = re.compile(r"[ \t]*(?:allow|disallow)[ \t]*:[ \t]*(/[A-Za-z0-9_.~/*$-]*)[ \t]*", re.ASCII | re.IGNORECASE)
-_PLAIN_AGENT = re.compile(
-    r"[ \t]*user-agent[ \t]*:[ \t]*([A-Za-z0-9_.~/ ()+;,=-]*[A-Za-z0-9_.~/()+;,=-])[ \t]*", re.ASCII | re.IGNORECASE
+# A rule line and a user-agent line as protego and urllib.robotparser both read them: no comment,
+# no character str.splitlines breaks at, none a parser could raise on (lone surrogates); a rule's
+# pattern starting with "/", a user-agent value of printable ASCII without "*", "%" or "#".
+_RULE_LINE = re.compile(
+    r"[ \t]*(?:allow|disallow)[ \t]*:[ \t]*(/[^#\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\ud800-\udfff]*)",
+    re.ASCII | re.IGNORECASE,
 )
-_LITERAL_PREFIX = re.compile(r"[^*$]*")
+_AGENT_LINE = re.compile(
+    r"[ \t]*user-agent[ \t]*:[ \t]*([!\"$&-)+-~](?:[ \t!\"$&-)+-~]*[!\"$&-)+-~])?)[ \t]*", re.ASCII | re.IGNORECASE
+)
+# The part of a pattern no parser changes (percent-encoding leaves these characters as they are).
+_UNRESERVED_PREFIX = re.compile(r"[A-Za-z0-9_.~/-]*")
 
 
 def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]) -> list[str]:
     """``lines`` without those that change no answer protego or urllib gives a listed agent for the probes.
 
-    Such a line follows a line of its own kind: a plain rule after a plain rule (where both
-    parsers are in the state the earlier rule left them; a rule adds itself to the group and
-    nothing else), a plain user-agent line after one (the run goes on; the value adds only
-    itself). A rule is inert when no probe path starts with its pattern's part before any ``*``
-    or ``$`` (both parsers match a pattern from the start of the path, and quote none of these
-    characters; urllib reads ``*`` and ``$`` as literal characters, so matches even less);
-    ``index.htm`` is kept, as protego reads ``Allow: /x/index.html`` as allowing ``/x/`` too. A
-    user-agent value is inert when no listed name contains it (both parsers match values as
-    substrings of the agent's name, protego at a token boundary). Files listing thousands of
+    Such a line follows a line of its own kind: a rule after a rule (where both parsers are in
+    the state the earlier rule left them; a rule adds itself to its group and nothing else), a
+    user-agent line after one (the run goes on; the value adds only itself). A rule is inert
+    when no probe path starts with its pattern's leading run of unreserved characters and
+    ``/``: both parsers match a pattern from the start of the path, after percent-encoding it,
+    which leaves that run as it is. Kept besides: a pattern that could read ``/index.html``
+    (protego reads ``Allow: /index.html`` as allowing ``/`` too) and one whose run is ``/``
+    alone or starts ``//`` (urllib reads a decoded ``//`` as a host, and may raise). A
+    user-agent value is inert when no listed name contains it: both parsers match values as
+    substrings of the agent's name (protego at a token boundary). Files listing thousands of
     paths or crawlers shrink to a few lines.
     """
     kept: list[str] = []
     previous = ""
     for line in lines:
         kind = ""
-        if (rule := _PLAIN_RULE.fullmatch(line)) is not None:
+        if (rule := _RULE_LINE.fullmatch(line)) is not None:
             kind = "rule"
-            pattern = rule.group(1)
-            literal = _LITERAL_PREFIX.match(pattern).group()
-            inert = not any(path.startswith(literal) for path in _PROBE_PATHS)
-            inert = inert and "index.htm" not in pattern.lower() and not pattern.startswith("//")
-        elif (agent := _PLAIN_AGENT.fullmatch(line)) is not None:
+            prefix = _UNRESERVED_PREFIX.match(rule.group(1)).group()
+            inert = len(prefix) > 1 and prefix[1] != "/" and not "/index.html".startswith(prefix)
+            inert = inert and not any(path.startswith(prefix) for path in _PROBE_PATHS)
+        elif (agent := _AGENT_LINE.fullmatch(line)) is not None:
             kind = "agent"
             inert = agent.group(1).lower() not in containing
         if not (kind and kind == previous and inert):
