@@ -477,8 +477,9 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
         if (rule := _RULE_LINE.fullmatch(line)) is not None:
             kind = "rule"
             prefix = _UNRESERVED_PREFIX.match(rule.group(1)).group()
+            # "/" and "" are prefixes of every probe path.
             inert = len(prefix) > 1 and prefix[1] != "/" and not "/index.html".startswith(prefix)
-            inert = inert and not any(path.startswith(prefix) for path in _PROBE_PATHS)
+            inert = inert and not DEEP_PROBE_PATH.startswith(prefix)
         elif (agent := _AGENT_LINE.fullmatch(line)) is not None:
             kind = "agent"
             inert = agent.group(1).lower() not in containing
