@@ -390,6 +390,11 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     google: dict[tuple[int, ...], str] = {}  # the groups an agent falls to -> their reading
 
     def google_reading(name: str) -> str:
+        # The verdict (the record has asked for it already) decided both probes: "full" is both
+        # disallowed, "none" both allowed; only "partial" may come from another path.
+        verdict = robots.verdict(name).verdict
+        if verdict != "partial":
+            return verdict
         key = tuple(id(group) for group in robots.groups_for(name)[0])
         if key not in google:
             google[key] = _probe_reading(lambda path: robots.decide(path.encode(), name).allowed)
