@@ -105,6 +105,7 @@ _TOKEN_NAME = re.compile(r"[A-Za-z_-]+")
 _RESTRICTION = {"none": 0, "partial": 1, "full": 2}
 _PROBE_PATHS = ("/", DEEP_PROBE_PATH)
 _PROBE_HOST = "https://site.invalid"
+_PROBE_URLS = tuple(_PROBE_HOST + path for path in _PROBE_PATHS)
 # An agent name no group of any parser can match: protego and urllib match group values as
 # substrings of the agent's name, and no robots.txt value is made of control characters only.
 _NOBODY = "\x01\x02"
@@ -384,8 +385,6 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
         stdlib.parse(text.splitlines())
     except Exception:
         return []
-    values = [value.strip().lower() for group in robots.groups for value in group.agents]
-    values = [value.replace("*", "") for value in values if value and not value.startswith("*")]
 
     google: dict[tuple[int, ...], str] = {}  # the groups an agent falls to -> their reading
 
@@ -403,15 +402,15 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     def readings(name: str, ours_name: str) -> dict[str, str]:
         return {
             "google": google_reading(ours_name),
-            "protego": _probe_reading(lambda path: protego.can_fetch(_PROBE_HOST + path, name)),
-            "urllib": _probe_reading(lambda path: stdlib.can_fetch(name, _PROBE_HOST + path)),
+            "protego": _probe_reading(lambda url: protego.can_fetch(url, name), _PROBE_URLS),
+            "urllib": _probe_reading(lambda url: stdlib.can_fetch(name, url), _PROBE_URLS),
         }
 
     found: list[Conflict] = []
     unnamed = readings(_NOBODY, "\0unnamed-agent")
     if len(set(unnamed.values())) > 1:
         found.append(_conflict("parsers_disagree", "agents no group names: " + _readings_text(unnamed), agent="*"))
-    for agent in _agents_to_compare(robots, agents, values):
+    for agent in _agents_to_compare(robots, agents):
         reading = readings(agent.name, agent.name)
         if len(set(reading.values())) > 1:
             found.append(
@@ -494,7 +493,7 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
     return kept
 
 
-def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[str]) -> list[Agent]:
+def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent]) -> list[Agent]:
     """The listed agents whose readings can differ from the rest of their group's.
 
     protego's group choice scans every user-agent value for each question, so asking all 166
@@ -569,10 +568,10 @@ def _decoded(text: str | bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _probe_reading(allowed) -> str:
+def _probe_reading(allowed, probes: tuple[str, ...] = _PROBE_PATHS) -> str:
     """``full`` / ``partial`` / ``none`` from the answers for ``/`` and the deep page; ``error`` if a parser raised."""
     try:
-        answers = [bool(allowed(path)) for path in _PROBE_PATHS]
+        answers = [bool(allowed(probe)) for probe in probes]
     except Exception:
         return "error"
     return {0: "full", 1: "partial", 2: "none"}[sum(answers)]
