@@ -1,8 +1,9 @@
 """The lines detect.conflicts leaves out before protego and urllib.robotparser read a file change none of their answers.
 
 Each parser is given the file's relevant groups whole and the same lines without the inert ones;
-every listed agent (and one no group can name) must get the same answer for both probe paths from
-both texts, and a parser that raises on one must raise on the other.
+every agent parser_disagreements asks about (and one no group can name) must get the same answer
+for both probe paths from both texts, and a parser that raises on one must raise on the other.
+Pruned for every listed agent, every listed agent must.
 """
 
 from __future__ import annotations
@@ -24,27 +25,35 @@ NAMES = [agent.name for agent in AGENTS] + [module._NOBODY]
 FIXTURES = Path(__file__).parent / "fixtures" / "robots"
 
 
-def answers(text: str) -> tuple:
-    """Per parser: the answers of every name for the probe paths, or the exception it raised parsing."""
+def answers(text: str, names: list[str]) -> tuple:
+    """Per parser: the answers of ``names`` for the probe paths, or the exception it raised parsing."""
     urls = [module._PROBE_HOST + path for path in module._PROBE_PATHS]
     try:
         protego = Protego.parse(text)
-        by_protego = [protego.can_fetch(url, name) for name in NAMES for url in urls]
+        by_protego = [protego.can_fetch(url, name) for name in names for url in urls]
     except Exception as exc:
         by_protego = type(exc)
     try:
         stdlib = RobotFileParser()
         stdlib.parse(text.splitlines())
-        by_urllib = [stdlib.can_fetch(name, url) for name in NAMES for url in urls]
+        by_urllib = [stdlib.can_fetch(name, url) for name in names for url in urls]
     except Exception as exc:
         by_urllib = type(exc)
     return by_protego, by_urllib
 
 
-def whole_and_pruned(text: str) -> tuple[str, str]:
+def same_answers(text: str) -> tuple[int, int]:
+    """Assert the parsers answer the agents detect.conflicts asks alike from both texts; (lines whole, lines pruned)."""
     robots = RobotsTxt.parse(text)
+    asked = module._agents_to_compare(robots, AGENTS)
     whole = "\n".join(module._relevant_groups(robots, text, AGENTS)) + "\n"
-    return whole, module._relevant_lines(robots, text, AGENTS)
+    pruned = module._relevant_lines(robots, text, AGENTS, asked)
+    names = [agent.name for agent in asked] + [module._NOBODY]
+    assert answers(pruned, names) == answers(whole, names)
+    # the pruned text holds every line that is not inert for every listed agent alike
+    everyone = module._relevant_lines(robots, text, AGENTS, AGENTS)
+    assert answers(everyone, NAMES) == answers(whole, NAMES)
+    return whole.count("\n"), pruned.count("\n")
 
 
 def test_real_files_get_the_same_answers_from_fewer_lines():
@@ -52,10 +61,9 @@ def test_real_files_get_the_same_answers_from_fewer_lines():
     assert len(files) > 200
     lines_whole = lines_pruned = 0
     for path in files:
-        whole, pruned = whole_and_pruned(module._decoded(path.read_bytes()))
-        lines_whole += whole.count("\n")
-        lines_pruned += pruned.count("\n")
-        assert answers(pruned) == answers(whole), path.name
+        whole, pruned = same_answers(module._decoded(path.read_bytes()))
+        lines_whole += whole
+        lines_pruned += pruned
     assert lines_pruned < lines_whole / 2  # the real files do hold long runs of inert lines
 
 
@@ -94,13 +102,11 @@ EDGES = [
 
 @pytest.mark.parametrize("text", EDGES)
 def test_edges_get_the_same_answers(text):
-    whole, pruned = whole_and_pruned(text)
-    assert answers(pruned) == answers(whole)
+    same_answers(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.booleans(), st.lists(line, max_size=30), st.sampled_from(["\n", "\r\n", "\r"]))
 def test_made_up_files_get_the_same_answers_from_fewer_lines(global_first, lines, newline):
     # Lines before any user-agent line belong to no group: most files start one.
-    whole, pruned = whole_and_pruned(newline.join((["User-agent: *"] if global_first else []) + lines))
-    assert answers(pruned) == answers(whole)
+    same_answers(newline.join((["User-agent: *"] if global_first else []) + lines))

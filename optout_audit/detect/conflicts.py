@@ -378,7 +378,8 @@ def _sharing_enough_letters(token: str, names: list[str]) -> list[str]:
 
 def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Sequence[Agent]) -> list[Conflict]:
     """Agents whose answers differ between Google's reading, protego and urllib.robotparser."""
-    text = _relevant_lines(robots, _decoded(robots_text), agents)
+    asked = _agents_to_compare(robots, agents)
+    text = _relevant_lines(robots, _decoded(robots_text), agents, asked)
     try:
         protego = Protego.parse(text)
         stdlib = RobotFileParser()
@@ -410,7 +411,7 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     unnamed = readings(_NOBODY, "\0unnamed-agent")
     if len(set(unnamed.values())) > 1:
         found.append(_conflict("parsers_disagree", "agents no group names: " + _readings_text(unnamed), agent="*"))
-    for agent in _agents_to_compare(robots, agents):
+    for agent in asked:
         reading = readings(agent.name, agent.name)
         if len(set(reading.values())) > 1:
             found.append(
@@ -421,9 +422,14 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     return found
 
 
-def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> str:
-    """What protego and urllib are given to read: :func:`_relevant_groups` without :func:`_without_inert_lines`."""
-    return "\n".join(_without_inert_lines(_relevant_groups(robots, text, agents), _substring_index(agents))) + "\n"
+def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent], asked: Sequence[Agent]) -> str:
+    """What protego and urllib are given to read: :func:`_relevant_groups` without :func:`_without_inert_lines`.
+
+    ``asked``: the agents the parsers will be asked about (besides one no group names).
+    """
+    names = {agent.name.lower() for agent in asked}
+    kept = _without_inert_lines(_relevant_groups(robots, text, agents), _substring_index(agents), names)
+    return "\n".join(kept) + "\n"
 
 
 def _relevant_groups(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> list[str]:
@@ -459,8 +465,10 @@ _AGENT_LINE = re.compile(
 _UNRESERVED_PREFIX = re.compile(r"[A-Za-z0-9_.~/-]*")
 
 
-def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]) -> list[str]:
-    """``lines`` without those that change no answer protego or urllib gives a listed agent for the probes.
+def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]], asked: set[str]) -> list[str]:
+    """``lines`` without those that change no answer protego or urllib gives an ``asked`` agent for the probes.
+
+    ``containing``: :func:`_substring_index` of the listed agents; ``asked``: lower-cased names.
 
     Such a line follows a line of its own kind: a rule after a rule (where both parsers are in
     the state the earlier rule left them; a rule adds itself to its group and nothing else), a
@@ -470,9 +478,9 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
     which leaves that run as it is. Kept besides: a pattern that could read ``/index.html``
     (protego reads ``Allow: /index.html`` as allowing ``/`` too) and one whose run is ``/``
     alone or starts ``//`` (urllib reads a decoded ``//`` as a host, and may raise). A
-    user-agent value is inert when no listed name contains it: both parsers match values as
+    user-agent value is inert when no asked name contains it: both parsers match values as
     substrings of the agent's name (protego at a token boundary). Files listing thousands of
-    paths or crawlers shrink to a few lines.
+    paths or crawlers (ai.robots.txt's list among them) shrink to a few lines.
     """
     kept: list[str] = []
     previous = ""
@@ -486,7 +494,7 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
             inert = inert and not DEEP_PROBE_PATH.startswith(prefix)
         elif (agent := _AGENT_LINE.fullmatch(line)) is not None:
             kind = "agent"
-            inert = agent.group(1).lower() not in containing
+            inert = asked.isdisjoint(containing.get(agent.group(1).lower(), ()))
         if not (kind and kind == previous and inert):
             kept.append(line)
         previous = kind
