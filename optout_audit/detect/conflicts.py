@@ -504,8 +504,8 @@ def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]]
 def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent]) -> list[Agent]:
     """The listed agents whose readings can differ from the rest of their group's.
 
-    protego's group choice scans every user-agent value for each question, so asking all 166
-    agents of a long file costs ~100 times its parse. The parsers' documented rules (docs/signals.md
+    protego's group choice scans every user-agent value for each question, so asking every listed
+    agent of a long file costs many times its parse (docs/conflicts.md). The parsers' documented rules (docs/signals.md
     1.8; ``urllib.robotparser``'s source) say where answers can part: an agent no group names
     whose name contains a value (protego and urllib match substrings); one named here only
     through its token before a ``/`` or a space (protego and urllib compare the whole value);
