@@ -209,7 +209,7 @@ def test_comparing_a_representative_per_group_finds_what_asking_every_agent_find
 
     robots = RobotsTxt.parse(text)
     quick = module.parser_disagreements(robots, text, AGENTS)
-    monkeypatch.setattr(module, "_agents_to_compare", lambda robots, agents, values: list(agents))
+    monkeypatch.setattr(module, "_agents_to_compare", lambda robots, agents: list(agents))
     every = {(c.agent, c.detail) for c in module.parser_disagreements(robots, text, AGENTS) if c.agent != "*"}
     # the "*" row stands for every agent no group names and no value bleeds into
     expanded = {(c.agent, c.detail) for c in quick if c.agent != "*"}

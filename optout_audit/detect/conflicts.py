@@ -105,6 +105,7 @@ _TOKEN_NAME = re.compile(r"[A-Za-z_-]+")
 _RESTRICTION = {"none": 0, "partial": 1, "full": 2}
 _PROBE_PATHS = ("/", DEEP_PROBE_PATH)
 _PROBE_HOST = "https://site.invalid"
+_PROBE_URLS = tuple(_PROBE_HOST + path for path in _PROBE_PATHS)
 # An agent name no group of any parser can match: protego and urllib match group values as
 # substrings of the agent's name, and no robots.txt value is made of control characters only.
 _NOBODY = "\x01\x02"
@@ -155,17 +156,30 @@ def find_conflicts(
             found += parser_disagreements(robots, robots_text, agents)
     if rules_known:
         readable = robots if robots is not None else RobotsTxt.parse(b"")
-        others = readable.verdict("\0unnamed-agent").verdict
-        named = {name for group in readable.groups for name in group.names}
-        verdicts = {
-            agent.name: readable.verdict(agent.name).verdict if agent.name.lower() in named else others
-            for agent in agents
-        }
+        verdicts = _verdicts(readable, agents)
         found += _preference_contradictions(readable, verdicts, agents, headers)
         found += _aitxt_contradictions(verdicts, agents, aitxt)
         found += purpose_splits(verdicts, agents)
     found += tdm_contradictions(tdmrep, headers, html)
     return found
+
+
+def _verdicts(robots: RobotsTxt, agents: Sequence[Agent]) -> dict[str, str]:
+    """Agent name -> its robots.txt verdict, asked once per set of groups agents fall to (ai.robots.txt
+    names every listed agent in one group)."""
+    others = robots.verdict("\0unnamed-agent").verdict
+    named = {name for group in robots.groups for name in group.names}
+    by_groups: dict[tuple[int, ...], str] = {}
+    verdicts: dict[str, str] = {}
+    for agent in agents:
+        if agent.name.lower() not in named:
+            verdicts[agent.name] = others
+            continue
+        key = tuple(id(group) for group in robots.groups_for(agent.name)[0])
+        if key not in by_groups:
+            by_groups[key] = robots.verdict(agent.name).verdict
+        verdicts[agent.name] = by_groups[key]
+    return verdicts
 
 
 # -- silent misses -------------------------------------------------------------------------------
@@ -251,7 +265,8 @@ def _missed_agent(
         return prefixed[0], "prefix"
     # A typo keeps the first letter ("BSpider" is another crawler than "Spider"); names outside
     # the token grammar are the cut rule's.
-    close = difflib.get_close_matches(token, _by_first_letter(agents).get(token[:1], []), n=1, cutoff=NEAR_MISS_RATIO)
+    candidates = _sharing_enough_letters(token, _near_candidates(agents, token))
+    close = candidates and difflib.get_close_matches(token, candidates, n=1, cutoff=NEAR_MISS_RATIO)
     if close:
         return listed[close[0]], "near-miss spelling"
     return None
@@ -308,33 +323,95 @@ def _by_first_letter(agents: Sequence[Agent]) -> dict[str, list[str]]:
     return index
 
 
+@_per_agent_list
+def _by_first_letter_and_length(agents: Sequence[Agent]) -> dict[tuple[str, int], list[str]]:
+    """Filled by :func:`_near_candidates`, one (first letter, token length) at a time."""
+    return {}
+
+
+def _near_candidates(agents: Sequence[Agent], token: str) -> list[str]:
+    """The names of :func:`_by_first_letter` that can be ``NEAR_MISS_RATIO`` close to ``token``, in their order.
+
+    ``get_close_matches`` drops first the names whose length alone keeps them below the cutoff
+    (``real_quick_ratio``, the same expression here); leaving them out before it is called
+    changes nothing it returns, and most tokens of a real file are near no listed name.
+    """
+    key = (token[:1], len(token))
+    index = _by_first_letter_and_length(agents)
+    found = index.get(key)
+    if found is None:
+        length = len(token)
+        found = index[key] = [
+            name
+            for name in _by_first_letter(agents).get(token[:1], [])
+            if 2.0 * min(length, len(name)) / (length + len(name)) >= NEAR_MISS_RATIO
+        ]
+    return found
+
+
+def _sharing_enough_letters(token: str, names: list[str]) -> list[str]:
+    """The ``names`` whose letters in common with ``token`` (as multisets) reach ``NEAR_MISS_RATIO``.
+
+    That is ``SequenceMatcher.quick_ratio``, the bound ``get_close_matches`` checks second, the
+    same count and the same expression: the names it drops would be dropped there.
+    """
+    if not names:
+        return names
+    counts: dict[str, int] = {}
+    for letter in token:
+        counts[letter] = counts.get(letter, 0) + 1
+    close = []
+    for name in names:
+        left = dict(counts)
+        matches = 0
+        for letter in name:
+            if left.get(letter, 0) > 0:
+                left[letter] -= 1
+                matches += 1
+        if 2.0 * matches / (len(token) + len(name)) >= NEAR_MISS_RATIO:
+            close.append(name)
+    return close
+
+
 # -- parsers disagree ----------------------------------------------------------------------------
 
 
 def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Sequence[Agent]) -> list[Conflict]:
     """Agents whose answers differ between Google's reading, protego and urllib.robotparser."""
-    text = _relevant_lines(robots, _decoded(robots_text), agents)
+    asked = _agents_to_compare(robots, agents)
+    text = _relevant_lines(robots, _decoded(robots_text), agents, asked)
     try:
         protego = Protego.parse(text)
         stdlib = RobotFileParser()
         stdlib.parse(text.splitlines())
     except Exception:
         return []
-    values = [value.strip().lower() for group in robots.groups for value in group.agents]
-    values = [value.replace("*", "") for value in values if value and not value.startswith("*")]
+
+    google: dict[tuple[int, ...], str] = {}  # the groups an agent falls to -> their reading
+
+    def google_reading(name: str) -> str:
+        # The verdict (the record has asked for it already) decided both probes: "full" is both
+        # disallowed, "none" both allowed; only "partial" may come from another path.
+        verdict = robots.verdict(name).verdict
+        if verdict != "partial":
+            return verdict
+        key = tuple(id(group) for group in robots.groups_for(name)[0])
+        if key not in google:
+            google[key] = _probe_reading(lambda path: robots.decide(path.encode(), name).allowed)
+        return google[key]
 
     def readings(name: str, ours_name: str) -> dict[str, str]:
         return {
-            "google": _probe_reading(lambda path: robots.decide(path.encode(), ours_name).allowed),
-            "protego": _probe_reading(lambda path: protego.can_fetch(_PROBE_HOST + path, name)),
-            "urllib": _probe_reading(lambda path: stdlib.can_fetch(name, _PROBE_HOST + path)),
+            "google": google_reading(ours_name),
+            "protego": _probe_reading(lambda url: protego.can_fetch(url, name), _PROBE_URLS),
+            "urllib": _probe_reading(lambda url: stdlib.can_fetch(name, url), _PROBE_URLS),
         }
 
     found: list[Conflict] = []
     unnamed = readings(_NOBODY, "\0unnamed-agent")
     if len(set(unnamed.values())) > 1:
         found.append(_conflict("parsers_disagree", "agents no group names: " + _readings_text(unnamed), agent="*"))
-    for agent in _agents_to_compare(robots, agents, values):
+    for agent in asked:
         reading = readings(agent.name, agent.name)
         if len(set(reading.values())) > 1:
             found.append(
@@ -345,8 +422,18 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
     return found
 
 
-def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> str:
-    """The file's groups that can apply to a listed agent in some parser, as written, in order.
+def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent], asked: Sequence[Agent]) -> str:
+    """What protego and urllib are given to read: :func:`_relevant_groups` without :func:`_without_inert_lines`.
+
+    ``asked``: the agents the parsers will be asked about (besides one no group names).
+    """
+    names = {agent.name.lower() for agent in asked}
+    kept = _without_inert_lines(_relevant_groups(robots, text, agents), _substring_index(agents), names)
+    return "\n".join(kept) + "\n"
+
+
+def _relevant_groups(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> list[str]:
+    """The lines of the file's groups that can apply to a listed agent in some parser, as written, in order.
 
     protego and urllib match a group's value as a substring of the agent's name, so a group whose
     values are in no listed name (``Googlebot``, ``bingbot`` ...) and that is not ``*`` answers no
@@ -361,14 +448,64 @@ def _relevant_lines(robots: RobotsTxt, text: str, agents: Sequence[Agent]) -> st
         values = [value.strip().lower().replace("*", "") for value in group.agents]
         if group.is_global or any(value and value in containing for value in values):
             kept += lines[group.first_line - 1 : end - 1]
-    return "\n".join(kept) + "\n"
+    return kept
 
 
-def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent], values: list[str]) -> list[Agent]:
+# A rule line and a user-agent line as protego and urllib.robotparser both read them: no comment,
+# no character str.splitlines breaks at, none a parser could raise on (lone surrogates); a rule's
+# pattern starting with "/", a user-agent value of printable ASCII without "*", "%" or "#".
+_RULE_LINE = re.compile(
+    r"[ \t]*(?:allow|disallow)[ \t]*:[ \t]*(/[^#\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\ud800-\udfff]*)",
+    re.ASCII | re.IGNORECASE,
+)
+_AGENT_LINE = re.compile(
+    r"[ \t]*user-agent[ \t]*:[ \t]*([!\"$&-)+-~](?:[ \t!\"$&-)+-~]*[!\"$&-)+-~])?)[ \t]*", re.ASCII | re.IGNORECASE
+)
+# The part of a pattern no parser changes (percent-encoding leaves these characters as they are).
+_UNRESERVED_PREFIX = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
+def _without_inert_lines(lines: list[str], containing: dict[str, frozenset[str]], asked: set[str]) -> list[str]:
+    """``lines`` without those that change no answer protego or urllib gives an ``asked`` agent for the probes.
+
+    ``containing``: :func:`_substring_index` of the listed agents; ``asked``: lower-cased names.
+
+    Such a line follows a line of its own kind: a rule after a rule (where both parsers are in
+    the state the earlier rule left them; a rule adds itself to its group and nothing else), a
+    user-agent line after one (the run goes on; the value adds only itself). A rule is inert
+    when no probe path starts with its pattern's leading run of unreserved characters and
+    ``/``: both parsers match a pattern from the start of the path, after percent-encoding it,
+    which leaves that run as it is. Kept besides: a pattern that could read ``/index.html``
+    (protego reads ``Allow: /index.html`` as allowing ``/`` too) and one whose run is ``/``
+    alone or starts ``//`` (urllib reads a decoded ``//`` as a host, and may raise). A
+    user-agent value is inert when no asked name contains it: both parsers match values as
+    substrings of the agent's name (protego at a token boundary). Files listing thousands of
+    paths or crawlers (ai.robots.txt's list among them) shrink to a few lines.
+    """
+    kept: list[str] = []
+    previous = ""
+    for line in lines:
+        kind = ""
+        if (rule := _RULE_LINE.fullmatch(line)) is not None:
+            kind = "rule"
+            prefix = _UNRESERVED_PREFIX.match(rule.group(1)).group()
+            # "/" and "" are prefixes of every probe path.
+            inert = len(prefix) > 1 and prefix[1] != "/" and not "/index.html".startswith(prefix)
+            inert = inert and not DEEP_PROBE_PATH.startswith(prefix)
+        elif (agent := _AGENT_LINE.fullmatch(line)) is not None:
+            kind = "agent"
+            inert = asked.isdisjoint(containing.get(agent.group(1).lower(), ()))
+        if not (kind and kind == previous and inert):
+            kept.append(line)
+        previous = kind
+    return kept
+
+
+def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent]) -> list[Agent]:
     """The listed agents whose readings can differ from the rest of their group's.
 
-    protego's group choice scans every user-agent value for each question, so asking all 166
-    agents of a long file costs ~100 times its parse. The parsers' documented rules (docs/signals.md
+    protego's group choice scans every user-agent value for each question, so asking every listed
+    agent of a long file costs many times its parse (docs/conflicts.md). The parsers' documented rules (docs/signals.md
     1.8; ``urllib.robotparser``'s source) say where answers can part: an agent no group names
     whose name contains a value (protego and urllib match substrings); one named here only
     through its token before a ``/`` or a space (protego and urllib compare the whole value);
@@ -439,10 +576,10 @@ def _decoded(text: str | bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _probe_reading(allowed) -> str:
+def _probe_reading(allowed, probes: tuple[str, ...] = _PROBE_PATHS) -> str:
     """``full`` / ``partial`` / ``none`` from the answers for ``/`` and the deep page; ``error`` if a parser raised."""
     try:
-        answers = [bool(allowed(path)) for path in _PROBE_PATHS]
+        answers = [bool(allowed(probe)) for probe in probes]
     except Exception:
         return "error"
     return {0: "full", 1: "partial", 2: "none"}[sum(answers)]
