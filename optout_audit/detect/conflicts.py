@@ -165,21 +165,13 @@ def find_conflicts(
 
 
 def _verdicts(robots: RobotsTxt, agents: Sequence[Agent]) -> dict[str, str]:
-    """Agent name -> its robots.txt verdict, asked once per set of groups agents fall to (ai.robots.txt
-    names every listed agent in one group)."""
+    """Agent name -> its robots.txt verdict (RobotsTxt.verdict computes it once per set of groups);
+    the agents no group names share one."""
     others = robots.verdict("\0unnamed-agent").verdict
     named = {name for group in robots.groups for name in group.names}
-    by_groups: dict[tuple[int, ...], str] = {}
-    verdicts: dict[str, str] = {}
-    for agent in agents:
-        if agent.name.lower() not in named:
-            verdicts[agent.name] = others
-            continue
-        key = tuple(id(group) for group in robots.groups_for(agent.name)[0])
-        if key not in by_groups:
-            by_groups[key] = robots.verdict(agent.name).verdict
-        verdicts[agent.name] = by_groups[key]
-    return verdicts
+    return {
+        agent.name: robots.verdict(agent.name).verdict if agent.name.lower() in named else others for agent in agents
+    }
 
 
 # -- silent misses -------------------------------------------------------------------------------

@@ -277,7 +277,7 @@ class RobotsTxt:
             for name in group.names:
                 self._by_name.setdefault(name, []).append(group)
         self._global = [g for g in groups if g.is_global]
-        self._verdicts: dict[str, AgentVerdict] = {}
+        self._verdicts: dict[tuple, AgentVerdict] = {}  # (via, *ids of the groups) -> verdict
 
     @classmethod
     def parse(cls, body: str | bytes) -> RobotsTxt:
@@ -368,10 +368,10 @@ class RobotsTxt:
 
     def verdict(self, agent: str) -> AgentVerdict:
         """``full`` / ``partial`` / ``none`` for ``agent``, with the deciding rule."""
-        key = agent.strip().lower()
-        _groups, via = self.groups_for(agent)
-        # Every agent that falls to the same groups gets the same answer: compute it once.
-        cache_key = key if via == "named" else f"\0{via}"
+        groups, via = self.groups_for(agent)
+        # Every agent that falls to the same groups gets the same answer: compute it once per set of
+        # groups (ai.robots.txt's list names a hundred agents in one group).
+        cache_key = (via, *map(id, groups))
         cached = self._verdicts.get(cache_key)
         if cached is None:
             cached = self._verdict(agent, via)
