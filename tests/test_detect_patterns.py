@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_audit.detect.patterns import covers, covers_every_path, reserved_extent, uncovered_path
-from optout_audit.detect.robots import _matches
+from optout_audit.detect.robots import pattern_matches
 from optout_audit.detect.tdmrep import parse_tdmrep, tdmrep_reserved_path, tdmrep_reserves_somewhere
 
 PATH_ALPHABET = b"/ab$q"  # patterns below use "/ab$*"; "q" is the letter they never contain
@@ -29,7 +29,7 @@ patterns = st.builds(
 
 
 def brute_covers(earlier: bytes, pattern: bytes) -> bool:
-    return all(_matches(earlier, path) for path in PATHS if _matches(pattern, path))
+    return all(pattern_matches(earlier, path) for path in PATHS if pattern_matches(pattern, path))
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_covers_examples(earlier, pattern, expected):
     if expected:
         assert witness is None
     else:
-        assert _matches(pattern, witness) and not _matches(earlier, witness), witness
+        assert pattern_matches(pattern, witness) and not pattern_matches(earlier, witness), witness
 
 
 @settings(max_examples=400, deadline=None)
@@ -72,18 +72,20 @@ def test_covers_agrees_with_brute_force(earlier, pattern):
         witness = uncovered_path(pattern, [earlier])
         # The witness is a real counterexample, whatever its length.
         assert witness is not None and witness.startswith(b"/")
-        assert _matches(pattern, witness) and not _matches(earlier, witness)
+        assert pattern_matches(pattern, witness) and not pattern_matches(earlier, witness)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(patterns, max_size=3), patterns)
 def test_uncovered_path_against_union_of_earlier_patterns(earlier, pattern):
     witness = uncovered_path(pattern, earlier)
-    counterexamples = [p for p in PATHS if _matches(pattern, p) and not any(_matches(e, p) for e in earlier)]
+    counterexamples = [
+        p for p in PATHS if pattern_matches(pattern, p) and not any(pattern_matches(e, p) for e in earlier)
+    ]
     if witness is None:
         assert counterexamples == []
     else:
-        assert _matches(pattern, witness) and not any(_matches(e, witness) for e in earlier)
+        assert pattern_matches(pattern, witness) and not any(pattern_matches(e, witness) for e in earlier)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +163,7 @@ def test_tdmrep_reserved_path_agrees_with_brute_force(rules):
 
 
 def brute_reserved(rules, ties_reserve, path):
-    matched = [(len(pattern), reserves) for pattern, reserves in rules if _matches(pattern, path)]
+    matched = [(len(pattern), reserves) for pattern, reserves in rules if pattern_matches(pattern, path)]
     if not matched:
         return False
     best = max(length for length, _ in matched)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_audit.detect.body import read_robots_body
-from optout_audit.detect.robots import RobotsTxt, _matches
+from optout_audit.detect.robots import RobotsTxt, pattern_matches
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def _regex_oracle(pattern: bytes, path: bytes) -> bool:
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(_OCTETS, max_size=10).map(b"".join), st.lists(_OCTETS, max_size=12).map(b"".join))
 def test_wildcard_matching_agrees_with_a_regex(pattern, path):
-    assert _matches(pattern, path) == _regex_oracle(pattern, path)
+    assert pattern_matches(pattern, path) == _regex_oracle(pattern, path)
 
 
 # -- truncated byte-order marks (issue 17 class 5) ---------------------------------------------------

@@ -15,7 +15,7 @@ parsed once: Content-Usage (with their paths), Content-Signal, DisallowAITrainin
 from __future__ import annotations
 
 from optout_audit.detect.preferences import parse_content_signal, parse_robots_content_usage
-from optout_audit.detect.robots import RobotsTxt, Rule, _escape_pattern, _matches
+from optout_audit.detect.robots import RobotsTxt, Rule, escape_pattern, pattern_matches
 
 __all__ = ["UNNAMED", "AgentRules"]
 
@@ -93,7 +93,7 @@ class AgentRules:
         """The Content-Usage line (longest matching path) when it says ``train-ai=n`` for ``path``."""
         best = None
         for where, train_ai, line in self.content_usage:
-            if where is None or _matches(_escape_pattern(where.encode("utf-8", "replace")), path):
+            if where is None or pattern_matches(escape_pattern(where.encode("utf-8", "replace")), path):
                 length = len(where or "")
                 if best is None or length >= best[0]:
                     best = (length, train_ai, line)
@@ -104,7 +104,7 @@ class AgentRules:
             (
                 line
                 for value, line in self.disallow_ai_training
-                if _matches(_escape_pattern(value.encode("utf-8", "replace")), path)
+                if pattern_matches(escape_pattern(value.encode("utf-8", "replace")), path)
             ),
             None,
         )

@@ -142,14 +142,14 @@ def rebuild_audit(run_dir: Path, out: Path) -> int:
 
 def rebuild_run(run_dir: Path, out: Path) -> dict[str, bool]:
     """audit.jsonl and every report into ``out`` from the archive; {file: identical to the run's own}."""
-    from optout_audit.archive.verify import _generated_at
+    from optout_audit.archive.verify import generated_at_of
     from optout_audit.report import build_reports
 
     out.mkdir(parents=True, exist_ok=True)
     if (run_dir / "run.json").is_file():
         shutil.copyfile(run_dir / "run.json", out / "run.json")  # the report stage reads the run's state
     rebuild_audit(run_dir, out / "audit.jsonl")
-    built = build_reports(out, generated_at=_generated_at(run_dir))
+    built = build_reports(out, generated_at=generated_at_of(run_dir))
     same = {}
     for name in ["audit.jsonl", *built]:
         original = run_dir / name

@@ -46,7 +46,7 @@ from optout_audit.auditfile import DOCUMENTS as AUDIT_DOCUMENTS
 from optout_audit.auditfile import LICENCE_FETCHES
 from optout_audit.files import file_sha256
 
-__all__ = ["Problem", "verify_run"]
+__all__ = ["Problem", "generated_at_of", "verify_run"]
 
 #: The documents evidence.csv names (archive/middleware.document_of); every other fetch is "other" there.
 DOCUMENTS = ("robots", "home", "tdmrep", "aitxt")
@@ -410,7 +410,7 @@ def _check_audit(run_dir: Path, rows: dict[str, dict], records: dict[str, _Recor
 def _check_reports(run_dir: Path, problems: list[Problem]) -> None:
     from optout_audit.report import build_reports
 
-    generated_at = _generated_at(run_dir)
+    generated_at = generated_at_of(run_dir)
     scratch = Path(tempfile.mkdtemp(prefix="optout-verify-"))
     try:
         # the report stage reads the run's record too (summary.csv says whether the run is complete)
@@ -452,7 +452,8 @@ def _compare_lines(name: str, stored: bytes, rebuilt: bytes, problems: list[Prob
         problems.append(Problem(name, "", f"{len(have)} lines, the rebuilt report has {len(want)}"))
 
 
-def _generated_at(run_dir: Path) -> str | None:
+def generated_at_of(run_dir: Path) -> str | None:
+    """When the run's reports were generated (summary.csv): the stamp a rebuild must write to be identical."""
     try:
         with (run_dir / "summary.csv").open(newline="", encoding="utf-8") as handle:
             for row in csv.reader(handle):

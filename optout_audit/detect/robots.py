@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["DEEP_PROBE_PATH", "AgentVerdict", "Group", "Line", "RobotsTxt", "Rule"]
+__all__ = ["DEEP_PROBE_PATH", "AgentVerdict", "Group", "Line", "RobotsTxt", "Rule", "escape_pattern", "pattern_matches"]
 
 #: The deep page probed besides ``/`` to tell ``full`` from ``partial`` (README "Verdict semantics").
 DEEP_PROBE_PATH = "/some/article-2026.html"
@@ -57,14 +57,14 @@ class Rule:
 
     def priority(self, path: bytes) -> int:
         """Match priority of this rule for ``path``: pattern length, or -1 when it does not match."""
-        if _matches(self.pattern, path):
+        if pattern_matches(self.pattern, path):
             return len(self.pattern)
         if self.allow:
             # Google: "Allow: /dir/index.html" also allows "/dir/".
             slash = self.pattern.rfind(b"/")
             if slash >= 0 and self.pattern[slash:].startswith(b"/index.htm"):
                 directory = self.pattern[: slash + 1] + b"$"
-                if _matches(directory, path):
+                if pattern_matches(directory, path):
                     return len(directory)
         return -1
 
@@ -95,7 +95,7 @@ class Group:
     def rules(self) -> list[Rule]:
         if self._rules is None:
             self._rules = [
-                Rule(allow, _escape_pattern(value), number, text.decode("utf-8", "replace"))
+                Rule(allow, escape_pattern(value), number, text.decode("utf-8", "replace"))
                 for allow, value, number, text in self._rule_lines
             ]
         return self._rules
@@ -127,7 +127,7 @@ class AgentVerdict:
     line: int | None = None
 
 
-def _matches(pattern: bytes, path: bytes) -> bool:
+def pattern_matches(pattern: bytes, path: bytes) -> bool:
     """Does ``pattern`` match ``path`` from its start? ``*`` is any run of octets, a final ``$`` the end.
 
     The literal pieces between ``*`` are found left to right, each at its first place after the
@@ -152,7 +152,7 @@ def _matches(pattern: bytes, path: bytes) -> bool:
     return path.find(last, position) >= 0
 
 
-def _escape_pattern(value: bytes) -> bytes:
+def escape_pattern(value: bytes) -> bytes:
     """Percent-encode octets >= 0x80 and upper-case existing escapes, as Google does."""
     if value.isascii() and b"%" not in value:
         return value  # most patterns: nothing to escape

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from optout_audit.detect.patterns import reserved_extent
-from optout_audit.detect.robots import _escape_pattern
+from optout_audit.detect.robots import escape_pattern
 
 __all__ = ["MAX_RSL_BYTES", "RslContent", "RslDocument", "parse_rsl", "training_extent"]
 
@@ -144,13 +144,13 @@ def _scope(url: str, origin: str) -> bytes | None:
     if not url:
         return None
     if url.startswith(("/", "*")):
-        return _escape_pattern(url.encode("utf-8", "replace"))
+        return escape_pattern(url.encode("utf-8", "replace"))
     parts = urlsplit(url)
     site = urlsplit(origin)
     if (parts.scheme, parts.netloc.lower()) != (site.scheme, site.netloc.lower()):
         return None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _escape_pattern(path.encode("utf-8", "replace"))
+    return escape_pattern(path.encode("utf-8", "replace"))
 
 
 def _local(element: etree._Element) -> str:

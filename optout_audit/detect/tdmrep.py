@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 
 from optout_audit.detect.patterns import uncovered_path
-from optout_audit.detect.robots import _escape_pattern, _matches, path_of
+from optout_audit.detect.robots import escape_pattern, path_of, pattern_matches
 
 __all__ = [
     "TdmResult",
@@ -76,11 +76,11 @@ class TdmRule:
     @property
     def pattern(self) -> bytes:
         """The location as a pattern, escaped as Google escapes robots.txt patterns."""
-        return _escape_pattern(_encode(self.location))
+        return escape_pattern(_encode(self.location))
 
     def _matches(self, path: bytes) -> bool:
         """Does the location match ``path`` (bytes escaped as Google escapes them)?"""
-        return _matches(self.pattern, path)
+        return pattern_matches(self.pattern, path)
 
 
 @dataclass(slots=True)
@@ -234,11 +234,11 @@ def _path_bytes(path: str) -> bytes:
     if not isinstance(path, str):
         return b"/"
     if path.startswith("/"):
-        return _escape_pattern(_encode(path))
+        return escape_pattern(_encode(path))
     try:
-        return _escape_pattern(path_of(path))
+        return escape_pattern(path_of(path))
     except UnicodeError:  # path_of encodes with surrogateescape, which refuses other lone surrogates
-        return _escape_pattern(path_of(_encode(path).decode("utf-8", "replace")))
+        return escape_pattern(path_of(_encode(path).decode("utf-8", "replace")))
 
 
 def _encode(text: str) -> bytes:

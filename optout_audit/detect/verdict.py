@@ -31,7 +31,7 @@ from optout_audit.detect.preferences import (
     parse_content_usage,
     parse_robots_content_usage,
 )
-from optout_audit.detect.robots import AgentVerdict, RobotsTxt, _escape_pattern
+from optout_audit.detect.robots import AgentVerdict, RobotsTxt, escape_pattern
 from optout_audit.detect.rsl import RslDocument, parse_rsl, training_extent
 from optout_audit.detect.tdmpolicy import TdmPolicy
 from optout_audit.detect.tdmrep import TdmrepFile, effective_tdm, tdmrep_reserves_somewhere
@@ -223,7 +223,7 @@ def _extent(rules: list[tuple[int, bytes, bool]], ties_reserve: bool) -> str:
 
 
 def _pattern(path: str) -> bytes:
-    return _escape_pattern(path.encode("utf-8", "surrogatepass"))
+    return escape_pattern(path.encode("utf-8", "surrogatepass"))
 
 
 def _agents_of(group) -> list[str]:
