@@ -33,10 +33,12 @@ import msgspec
 from optout_audit.agents import purpose_of
 from optout_audit.archive.matcher import UNNAMED, AgentRules
 from optout_audit.archive.reader import ArchiveReader
+from optout_audit.auditfile import projection
 from optout_audit.detect.body import read_robots_body
 from optout_audit.detect.preferences import parse_content_usage
 from optout_audit.detect.robots import RobotsTxt, path_of
 from optout_audit.detect.tdmrep import TdmrepFile, parse_tdmrep, tdm_value
+from optout_audit.items import Fetch, PageSignals, SiteAudit
 
 __all__ = ["PERMISSION_COLUMNS", "Permission", "RunEvidence", "open_run", "write_permissions"]
 
@@ -57,28 +59,12 @@ class Permission:
         return self.allowed == "true"
 
 
-class _Fetch(msgspec.Struct, gc=False):
-    status: str = "skipped"
-    warc_record_id: str = ""
-    sha256: str = ""
-
-
-class _Page(msgspec.Struct, gc=False):
-    noai: bool | None = None
-    tdm_reservation_header: str | None = None
-    tdm_reservation_meta: str | None = None
-    content_usage_header: str | None = None
-
-
-class _Site(msgspec.Struct, gc=False):
-    domain: str = ""
-    url: str = ""
-    status: str = ""
-    robots: _Fetch | None = None
-    home: _Fetch | None = None
-    tdmrep: _Fetch | None = None
-    aitxt: _Fetch | None = None
-    page: _Page | None = None
+# What this reads of a record: projections of items.py (auditfile.projection), never a copy of its fields.
+_Fetch = projection(Fetch, ["status", "warc_record_id", "sha256"])
+_Page = projection(PageSignals, ["noai", "tdm_reservation_header", "tdm_reservation_meta", "content_usage_header"])
+_Site = projection(
+    SiteAudit, ["domain", "robots", "home", "tdmrep", "aitxt", "page"], replace={Fetch: _Fetch, PageSignals: _Page}
+)
 
 
 @dataclass(slots=True)
@@ -152,7 +138,7 @@ class RunEvidence:
         path = path_of(url)
         unknown: list[Permission] = []
 
-        robots_id = site.robots.warc_record_id if site.robots else ""
+        robots_id = site.robots.warc_record_id or ""
         if rules.robots is None:
             unknown.append(
                 Permission("unknown", "robots.txt", f"robots.txt could not be read ({_status(site.robots)})", robots_id)
@@ -180,7 +166,7 @@ class RunEvidence:
     def _training_reservation(
         self, site: _Site, rules: _Rules, path: bytes, agents: list[str], unknown: list[Permission]
     ) -> Permission | None:
-        tdmrep_id = site.tdmrep.warc_record_id if site.tdmrep else ""
+        tdmrep_id = site.tdmrep.warc_record_id or ""
         if rules.tdmrep is not None:
             rule = rules.tdmrep.match(path.decode("utf-8", "replace"))
             if rule is not None and rule.reservation == 1:
@@ -196,7 +182,7 @@ class RunEvidence:
                     "unknown", "tdmrep.json", f"tdmrep.json could not be read ({_status(site.tdmrep)})", tdmrep_id
                 )
             )
-        robots_id = site.robots.warc_record_id if site.robots else ""
+        robots_id = site.robots.warc_record_id or ""
         if rules.robots is not None:
             for name in agents:
                 view = self._view(rules.robots, name)
@@ -218,7 +204,7 @@ class RunEvidence:
                         f"DisallowAITraining: {line.value} (line {line.line})",
                         robots_id,
                     )
-        aitxt_id = site.aitxt.warc_record_id if site.aitxt else ""
+        aitxt_id = site.aitxt.warc_record_id or ""
         if rules.aitxt is not None:
             for name in agents:
                 rule = self._view(rules.aitxt, name).disallowed_by(path)
@@ -228,9 +214,9 @@ class RunEvidence:
             unknown.append(
                 Permission("unknown", "ai.txt", f"ai.txt could not be read ({_status(site.aitxt)})", aitxt_id)
             )
-        home_id = site.home.warc_record_id if site.home else ""
+        home_id = site.home.warc_record_id or ""
         page = site.page
-        if _status(site.home) == "ok" and page is not None:
+        if _status(site.home) == "ok":
             if page.noai:
                 return Permission("false", "site-wide", "noai (home page X-Robots-Tag or robots meta)", home_id)
             for source, value in (("header", page.tdm_reservation_header), ("meta", page.tdm_reservation_meta)):
@@ -249,22 +235,14 @@ class RunEvidence:
     def _read(self, site: _Site) -> _Rules:
         robots = None
         fetch = site.robots
-        if fetch is not None and fetch.warc_record_id and fetch.status in ("ok", "invalid", "too_large"):
+        if fetch.warc_record_id and fetch.status in ("ok", "invalid", "too_large"):
             robots = self._document("robots", fetch)
         elif _status(fetch) == "missing":
             robots = _EMPTY_ROBOTS  # 4xx: no robots.txt, nothing disallowed
         fetch = site.tdmrep
-        tdmrep = (
-            self._document("tdmrep", fetch)
-            if fetch is not None and fetch.warc_record_id and fetch.status in ("ok", "invalid")
-            else None
-        )
+        tdmrep = self._document("tdmrep", fetch) if fetch.warc_record_id and fetch.status in ("ok", "invalid") else None
         fetch = site.aitxt
-        aitxt = (
-            self._document("aitxt", fetch)
-            if fetch is not None and fetch.warc_record_id and fetch.status == "ok"
-            else None
-        )
+        aitxt = self._document("aitxt", fetch) if fetch.warc_record_id and fetch.status == "ok" else None
         rules = self._rules[site.domain] = _Rules(site, robots, tdmrep, aitxt)
         return rules
 
@@ -305,8 +283,8 @@ class RunEvidence:
         self.reader.close()
 
 
-def _status(fetch: _Fetch | None) -> str:
-    return fetch.status if fetch is not None else "skipped"
+def _status(fetch: _Fetch) -> str:
+    return fetch.status or "skipped"  # (a record without the fetch: as Fetch's own default)
 
 
 _PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?::[0-9]*)?(?=[/?#]|$)", re.IGNORECASE)
