@@ -235,3 +235,36 @@ def test_two_workers_archive_into_one_run_that_verifies(tmp_path):
     assert result.records["repeat.test"]["home"]["warc_record_id"] in {row["record_id"] for row in rows}
     completed = optout_audit("verify", str(result.run_dir))
     assert completed.returncode == 0, completed.stdout
+
+
+def test_a_redirected_home_page_names_its_last_hop_and_every_hop_is_the_home_pages(tmp_path):
+    """The spider follows the home page's redirects itself (each target checked against robots.txt):
+    the chain is still archived as the home page's, and its record names the page it ended on."""
+    from optout_audit.archive.replay import rebuild_run
+    from optout_audit.archive.verify import verify_run
+
+    sites = [
+        Site(
+            "moves.test",
+            {
+                "/robots.txt": Resource.text("User-agent: *\nAllow: /\n"),
+                "/": Resource.redirect("/start", 301),
+                "/start": Resource.redirect("https://moves.test/home", 302),
+                "/home": Resource.html("<html><head><meta name=robots content=noai></head></html>"),
+            },
+        )
+    ]
+    with running_farm(sites) as farm:
+        done = crawl(farm, ["https://moves.test/"], tmp_path / "run")
+    home = done.records["moves.test"]["home"]
+    assert (home["url"], home["final_url"], home["redirects"]) == ("https://moves.test/", "https://moves.test/home", 2)
+    hops = [row for row in _evidence(done.run_dir) if row["document"] == "home"]
+    assert [(row["hop"], row["status"], row["url"]) for row in hops] == [
+        ("0", "301", "https://moves.test/"),
+        ("1", "302", "https://moves.test/start"),
+        ("2", "200", "https://moves.test/home"),
+    ]
+    assert (home["warc_record_id"], home["sha256"]) == (hops[-1]["record_id"], hops[-1]["sha256"])
+    assert verify_run(done.run_dir) == []
+    same = rebuild_run(done.run_dir, tmp_path / "elsewhere" / "replayed")
+    assert all(same.values()), same

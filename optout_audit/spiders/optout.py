@@ -311,7 +311,10 @@ class OptoutSpider(scrapy.Spider):
             if not record.may_follow(target):
                 stopped.error = "redirected to a path robots.txt does not let optout-audit fetch"
                 return None, hops, stopped
+            # The chain so far, in RedirectMiddleware's meta key: the archive files each hop as the
+            # home page's, and the Fetch names the last hop's WARC record (downloader/outcomes.py).
             request = request.replace(url=target)
+            request.meta["redirect_urls"] = list(hops)
 
     def _followup_request(self, state: SiteState, url: str, last: bool) -> Request:
         """A licence file or TDM policy: possibly on another host, fetched in this site's slot."""
