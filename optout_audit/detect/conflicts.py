@@ -387,7 +387,7 @@ def parser_disagreements(robots: RobotsTxt, robots_text: str | bytes, agents: Se
         verdict = robots.verdict(name).verdict
         if verdict != "partial":
             return verdict
-        key = tuple(id(group) for group in robots.groups_for(name)[0])
+        key = robots.groups_key(name)
         if key not in google:
             google[key] = _probe_reading(lambda path: robots.decide(path.encode(), name).allowed)
         return google[key]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from optout_audit.detect.robots import RobotsTxt
+from optout_audit.detect.robots import RobotsTxt, path_of
 
 __all__ = ["MAX_LLMSTXT_BYTES", "LlmsTxt", "disallowed_links", "parse_llmstxt"]
 
@@ -66,13 +66,17 @@ def disallowed_links(llms: LlmsTxt, robots: RobotsTxt | None, origin: str, agent
     if robots is None:
         return []
     site = urlsplit(origin)
-    names = list(agents)
+    keys = {name: robots.groups_key(name) for name in agents}
+    # One decision per link for each set of groups the agents fall to (ai.robots.txt's list puts
+    # a hundred agents in one group), not one per agent.
+    deciders = {key: name for name, key in reversed(keys.items())}
     found = []
     for url in llms.links:
         parts = urlsplit(url)
         if (parts.scheme, parts.netloc.lower()) != (site.scheme, site.netloc.lower()):
             continue
-        barred = [name for name in names if not robots.can_fetch(url, name)]
+        path = path_of(url)
+        barred = {key for key, name in deciders.items() if not robots.decide(path, name).allowed}
         if barred:
-            found.append({"url": url, "agents": barred})
+            found.append({"url": url, "agents": [name for name, key in keys.items() if key in barred]})
     return found

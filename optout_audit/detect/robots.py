@@ -362,6 +362,10 @@ class RobotsTxt:
             return Decision(False, best_disallow[1])
         return Decision(True, best_allow[1])
 
+    def groups_key(self, agent: str) -> tuple[int, ...]:
+        """The same for agents that fall to the same groups: robots.txt decides every path alike for them."""
+        return tuple(map(id, self.groups_for(agent)[0]))
+
     def can_fetch(self, url: str, agent: str) -> bool:
         """May ``agent`` fetch ``url``? RFC 9309 as Google's parser decides."""
         return self.decide(path_of(url), agent).allowed
