@@ -168,9 +168,8 @@ def _verdicts(robots: RobotsTxt, agents: Sequence[Agent]) -> dict[str, str]:
     """Agent name -> its robots.txt verdict (RobotsTxt.verdict computes it once per set of groups);
     the agents no group names share one."""
     others = robots.verdict("\0unnamed-agent").verdict
-    named = {name for group in robots.groups for name in group.names}
     return {
-        agent.name: robots.verdict(agent.name).verdict if agent.name.lower() in named else others for agent in agents
+        agent.name: robots.verdict(agent.name).verdict if robots.is_named(agent.name) else others for agent in agents
     }
 
 
@@ -520,10 +519,9 @@ def _agents_to_compare(robots: RobotsTxt, agents: Sequence[Agent]) -> list[Agent
     interrupted = {name for group in robots.groups if _interrupted(group) for name in group.names}
     chosen: set[str] = set()
     representative: dict[tuple[int, ...], str] = {}
-    named = {name for group in robots.groups for name in group.names}
     for agent in agents:
         lowered = agent.name.lower()
-        if lowered not in named:
+        if not robots.is_named(agent.name):
             if lowered in inside:
                 chosen.add(agent.name)
             continue

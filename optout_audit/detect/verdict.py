@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from optout_audit.detect.aitxt import AiTxt
-from optout_audit.detect.headers import HeaderSignals
+from optout_audit.detect.headers import HeaderSignals, bing_ai_directive
 from optout_audit.detect.html import HtmlSignals
 from optout_audit.detect.llmstxt import LlmsTxt
 from optout_audit.detect.patterns import reserved_extent
@@ -403,7 +403,7 @@ def _new_signals(verdict: DomainVerdict, reserving: set[str], partial: set[str],
     if "rsl_prohibits_ai_train" in reserving or "rsl_prohibits_ai_train_partial" in partial:
         verdict.rsl_training = "prohibited"  # a prohibition outranks a licence offer
     bing = {page.bing_ai for page in (headers, html) if page is not None}
-    verdict.bing_ai = "nocache" if "nocache" in bing else "noarchive" if "noarchive" in bing else ""
+    verdict.bing_ai = bing_ai_directive(bing)  # of the two pages' readings: nocache wins, as within one
     if verdict.bing_ai:
         signals.add(f"bing_{verdict.bing_ai}")
     if trusttxt is not None and trusttxt.valid:
