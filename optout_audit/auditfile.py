@@ -251,9 +251,7 @@ def read_record(raw: bytes) -> Any:
 
 def _dtype(kind: Any) -> str | None:
     """The pandas dtype of a field's declared type (None: a Python object column, e.g. a list)."""
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):
-        kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
-    return {bool: "boolean", int: "Int64", float: "Float64", str: "str"}.get(kind)
+    return {bool: "boolean", int: "Int64", float: "Float64", str: "str"}.get(_unwrapped(kind))
 
 
 _SITE_TYPES = typing.get_type_hints(SiteAudit)

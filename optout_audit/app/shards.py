@@ -57,7 +57,7 @@ def _split(total: int, parts: int) -> list[int]:
 
 def crawl_sharded(run: Run, done: set[str]) -> int | None:
     """Crawl ``run`` with its ``options.workers`` processes and merge them; return the signal that stopped it."""
-    from optout_audit.app.run import signals_passed_on
+    from optout_audit.app.run import SIGNAL_EXIT, signals_passed_on
     from optout_audit.extensions.progress import ProgressBar
 
     workers = run.options.workers
@@ -106,7 +106,7 @@ def crawl_sharded(run: Run, done: set[str]) -> int | None:
     if counts:
         run.entries = max(counts)  # all the same list; the larger, were it changed meanwhile: never too few
     merge_shards(run.dir)
-    failed = [number for number, child in enumerate(children) if child.returncode not in (0, 130, 143)]
+    failed = [number for number, child in enumerate(children) if child.returncode not in (0, *SIGNAL_EXIT.values())]
     if received:
         return received[0]
     if failed:
@@ -187,7 +187,7 @@ def _child(child_file: str, shard: str) -> int:
     from dataclasses import replace
 
     from optout_audit.app.process import crawl_here
-    from optout_audit.app.run import CrawlOptions, Run
+    from optout_audit.app.run import SIGNAL_EXIT, CrawlOptions, Run
 
     spec = json.loads(Path(child_file).read_text("utf-8"))
     number = int(shard.split("/")[0])
@@ -201,7 +201,7 @@ def _child(child_file: str, shard: str) -> int:
         aside = feed.parent / (ENTRIES_FILE + ".tmp")
         aside.write_text(str(run.entries), "ascii")
         os.replace(aside, feed.parent / ENTRIES_FILE)
-    return {signal.SIGINT: 130, signal.SIGTERM: 143}.get(received, 0) if received else 0
+    return SIGNAL_EXIT.get(received, 0) if received else 0
 
 
 if __name__ == "__main__":

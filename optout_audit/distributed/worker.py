@@ -70,7 +70,7 @@ def run_worker(
 ) -> int:
     """Work on a run until it is complete; the exit code (0, or 130 / 143 when stopped by a signal)."""
     from optout_audit.app.process import AuditCrawlerProcess
-    from optout_audit.app.run import CrawlOptions, Run
+    from optout_audit.app.run import SIGNAL_EXIT, CrawlOptions, Run
     from optout_audit.distributed.source import QueueSource
     from optout_audit.spiders.optout import OptoutSpider
 
@@ -123,7 +123,7 @@ def run_worker(
         received = process.received_signal
     if not quiet:
         print(f"optout-audit worker {consumer}: {source.stored:,} records stored", file=sys.stderr)
-    return {2: 130, 15: 143}.get(received, 1) if received else 0
+    return SIGNAL_EXIT.get(received, 1) if received else 0
 
 
 def worker_command(args: argparse.Namespace) -> int:

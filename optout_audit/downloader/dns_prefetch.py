@@ -74,8 +74,8 @@ class DnsPrefetch:
         return cls(crawler)
 
     def spider_opened(self, spider: Any) -> None:
-        if not hasattr(spider, "input_path"):
-            return
+        if getattr(spider, "input_path", None) is None:
+            return  # sites from a queue (a distributed worker): no list to read ahead
         self._room = asyncio.Event()
         self._task = asyncio.ensure_future(self._run(spider))
 

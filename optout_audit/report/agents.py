@@ -34,20 +34,18 @@ from optout_audit.agents import ai_agents
 from optout_audit.auditfile import OTHER_COLUMNS
 from optout_audit.items import AGENT_VERDICTS
 
-__all__ = ["AGENT_COLUMNS", "DOMAIN_AGENT_COLUMNS", "HEADLINE_AGENTS", "OTHER_AGENTS", "VERDICT_COUNT_COLUMNS",
+__all__ = ["AGENT_COLUMNS", "DOMAIN_AGENT_COLUMNS", "HEADLINE_AGENTS", "OTHER_AGENTS",
            "agent_columns", "audited", "count_verdicts", "headline_column", "listed_agents", "named_entries",
            "per_agent", "site_agents"]  # fmt: skip
 
 DOMAIN_AGENT_COLUMNS = ["domain", "agent", "purpose", "verdict", "named", "via", "rule", "line"]
 AGENT_COLUMNS = ["agent", "purpose", *AGENT_VERDICTS, "full_share", "named"]
-VERDICT_COUNT_COLUMNS = [*AGENT_VERDICTS, "named"]
 #: The agent name of the row for every listed agent no user-agent line names.
 OTHER_AGENTS = "*"
 #: Agents whose verdict is a column of domains.csv (``gptbot_verdict`` ...): the training crawlers
 #: of the largest AI developers, and the two that answer users' questions from the web.
 HEADLINE_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "PerplexityBot", "Applebot-Extended",
                    "Bytespider", "meta-externalagent")  # fmt: skip
-_RESULT = ["verdict", "named", "via", "rule", "line"]
 
 
 def headline_column(agent: str) -> str:

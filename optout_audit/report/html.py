@@ -393,7 +393,6 @@ def _figure(chart_id: str, title: str, body: str, note: str) -> str:
 
 
 def _charts_section(run: _Run) -> str:
-    ok = _number(run.summary.get("ok"))
     charts = []
     signals = [
         (
@@ -453,7 +452,6 @@ def _charts_section(run: _Run) -> str:
         charts.append(
             '<p id="no-trends">No trends: no earlier run with a summary.csv in the folder beside this one.</p>'
         )
-    del ok
     return '<section id="charts"><h2>Charts</h2>' + "".join(charts) + "</section>"
 
 
