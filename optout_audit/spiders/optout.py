@@ -55,7 +55,9 @@ _LAST_REQUEST_HEADERS = {"Connection": "close"}
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
 #: Every status but the redirects, which RedirectMiddleware must still follow (<= 5 hops).
-_HANDLED_STATUSES = [code for code in range(100, 600) if code not in (301, 302, 303, 307, 308)]
+_HANDLED_STATUSES = [code for code in range(100, 600) if code not in _REDIRECT_CODES]
+#: The home page's: every status, its redirects included (followed by _download_home).
+_ALL_STATUSES = list(range(100, 600))
 
 
 @dataclass(slots=True)
@@ -328,5 +330,5 @@ class OptoutSpider(scrapy.Spider):
         # (X-Robots-Tag, tdm-reservation ...), which a 304 need not repeat (downloader/cachepolicy.py).
         if step == "home":  # its redirects are followed by _download_home, which checks each target
             return self._request(state, "", None, None, last=last, dont_cache=True, dont_redirect=True,
-                                 handle_httpstatus_list=list(range(100, 600)))  # fmt: skip
+                                 handle_httpstatus_list=_ALL_STATUSES)  # fmt: skip
         return self._request(state, DOCUMENT_PATHS[step], None, None, last=last)
