@@ -37,6 +37,7 @@ __all__ = [
     "input_facts",
     "parse_line",
     "parsed_lines",
+    "read_given_input",
     "read_input",
     "read_targets",
 ]
@@ -183,6 +184,15 @@ def read_input(path: str | Path) -> bytes:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def read_given_input(path: Path) -> bytes:
+    """The bytes of the list a user named (``crawl INPUT``, ``-a input=``): InputError saying what it is if not a file."""
+    if path.is_dir():
+        raise InputError(f"the input is a folder, not a URL list: {path}")
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    return read_input(path)
+
+
 def _read_text(path: str | Path) -> str:
     return _decode(read_input(path))
 
@@ -216,7 +226,7 @@ def check_input(path: str | Path) -> int:
     Cheap (no line is parsed), so a crawl of a million-line list starts at once; the count is
     an upper bound of the sites, for the progress bar.
     """
-    return _data_lines(_read_text(path))
+    return _data_lines(_decode(read_given_input(Path(path))))
 
 
 def parsed_lines(path: str | Path) -> Iterator[Target | InvalidLine]:

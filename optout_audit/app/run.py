@@ -36,7 +36,7 @@ from typing import Any
 from optout_audit import USER_AGENT, __version__
 from optout_audit.agents import AGENT_LIST_VERSION
 from optout_audit.app.errors import UsageError
-from optout_audit.app.inputs import InputFacts, count_entries, input_facts, read_input
+from optout_audit.app.inputs import InputFacts, count_entries, input_facts, read_given_input
 from optout_audit.archive.finish import ARCHIVE_DIR, finish_archive
 from optout_audit.auditfile import AUDIT_FILE, RUN_FILE, audited_keys, read_line
 from optout_audit.downloader.outcomes import utc_now
@@ -154,15 +154,11 @@ class Run:
     @classmethod
     def open(cls, options: CrawlOptions, *, scheduled_job: str | None = None) -> Run:
         """Check ``options``, create or reopen the run folder, write run.json (``state: running``)."""
-        if options.input.is_dir():
-            raise UsageError(f"the input is a folder, not a URL list: {options.input}")
-        if not options.input.is_file():
-            raise UsageError(f"input file not found: {options.input}")
+        data = read_given_input(options.input)  # the one read of the list at open: validated, counted, hashed, copied
         if options.hosts_file and not options.hosts_file.is_file():
             raise UsageError(f"hosts file not found: {options.hosts_file}")
         if options.hosts_file and options.dns_servers:
             raise UsageError("--hosts-file and --dns-server exclude each other: names resolve through one of them")
-        data = read_input(options.input)  # the one read of the list at open: validated, counted, hashed, copied
         facts = input_facts(data)
         run_dir = options.out
         make_run_folder(run_dir)

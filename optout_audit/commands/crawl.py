@@ -26,12 +26,7 @@ class Command(ScrapyCrawl):
 def _check_spider_input(value: str | None) -> None:
     if not value:
         raise UsageError("the optout spider needs an input file: -a input=FILE", print_help=False)
-    path = Path(value)
-    if path.is_dir():
-        raise UsageError(f"the input is a folder, not a URL list: {path}", print_help=False)
-    if not path.is_file():
-        raise UsageError(f"input file not found: {path}", print_help=False)
     try:
-        check_input(path)
+        check_input(Path(value))
     except InputUsageError as exc:
         raise UsageError(str(exc), print_help=False) from None
