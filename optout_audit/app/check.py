@@ -22,7 +22,7 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from optout_audit.agents import PURPOSES, Agent, ai_agents
 from optout_audit.app.errors import UsageError
@@ -257,7 +257,17 @@ def unnameable(conflict: dict[str, Any]) -> bool:
     return conflict.get("kind") == "silent_miss" and not _TOKEN.fullmatch(str(conflict.get("agent", "")))
 
 
-def report_lines(site: str, goal: str, record: dict[str, Any], agents: tuple[Agent, ...]) -> tuple[list[str], int]:
+class Checked(NamedTuple):
+    """A site checked against a goal: what ``check`` prints (``lines``) and what ``--json`` says."""
+
+    lines: list[str]
+    code: int  # 0: the goal is met and no conflict is an error
+    verdicts: dict[str, dict[str, Any]]
+    met: bool
+    advice: dict[str, list[str]]
+
+
+def report_lines(site: str, goal: str, record: dict[str, Any], agents: tuple[Agent, ...]) -> Checked:
     verdicts = agent_verdicts(record, agents)
     met, to_block, to_allow = goal_status(goal, verdicts, agents)
     conflicts = [c for c in record.get("conflicts") or [] if isinstance(c, dict)]
@@ -306,37 +316,36 @@ def report_lines(site: str, goal: str, record: dict[str, Any], agents: tuple[Age
         lines += ["", "To say the same in the other signals" + (" as well" if added["robots.txt"] else "") + ", add:"]
         for place, text in others.items():
             lines += [f"  to {place}:"] + [f"    {line}" for line in text]
-    return lines, code
+    return Checked(lines, code, verdicts, met, added)
 
 
 def check(args: argparse.Namespace) -> int:
     """The ``check`` command: print the check of ``args.site`` for ``args.goal``; return the exit code."""
     agents = ai_agents()
     record = audit_site(args.site, args.hosts_file, args.timeout)
-    lines, code = report_lines(args.site, args.goal, record, agents)
+    checked = report_lines(args.site, args.goal, record, agents)
     if args.json:
-        verdicts = agent_verdicts(record, agents)
-        met, to_block, to_allow = goal_status(args.goal, verdicts, agents)
         classes = {purpose: {} for purpose in PURPOSES}
         for agent in agents:
-            classes[agent.purpose].setdefault(verdicts[agent.name].get("verdict") or "unknown", []).append(agent.name)
+            verdict = checked.verdicts[agent.name].get("verdict") or "unknown"
+            classes[agent.purpose].setdefault(verdict, []).append(agent.name)
         print(
             json.dumps(
                 {
                     "site": args.site,
                     "goal": args.goal,
-                    "exit_code": code,
-                    "goal_met": met,
+                    "exit_code": checked.code,
+                    "goal_met": checked.met,
                     "status": record.get("status"),
                     "classes": classes,
                     "verdict": record.get("verdict"),
                     "conflicts": record.get("conflicts") or [],
-                    "advice": advice(args.goal, record, to_block, to_allow),
+                    "advice": checked.advice,
                 },
                 indent=2,
                 ensure_ascii=True,
             )
         )
     else:
-        print("\n".join(printable(line) for line in lines))
-    return code
+        print("\n".join(printable(line) for line in checked.lines))
+    return checked.code
